@@ -1,0 +1,26 @@
+/** The answer of the atomic step-12/13 check-and-insert. */
+export type ReplayInsertResult = 'ok' | 'replayed' | 'rate_abuse';
+
+/**
+ * Nonce deduplication keyed on `(keyid, nonce)` (§g), with a per-keyid entry cap that is never enforced by
+ * silent eviction.
+ */
+export interface ReplayStore {
+  /**
+   * Step 9a, read-only and before any crypto: has `keyid` reached its entry cap?
+   * `nowMs` lets the store ignore entries that have already expired.
+   */
+  isCapReached(keyid: string, nowMs: number): Promise<boolean> | boolean;
+
+  /**
+   * Steps 12 and 13 as one atomic operation: if `(keyid, nonce)` is already held, answer `replayed`;
+   * otherwise, if the keyid is at its cap, answer `rate_abuse`; otherwise insert the entry so that it
+   * expires at `expiresAtMs` and answer `ok`.
+   */
+  checkAndInsert(
+    keyid: string,
+    nonce: string,
+    expiresAtMs: number,
+    nowMs: number,
+  ): Promise<ReplayInsertResult> | ReplayInsertResult;
+}
