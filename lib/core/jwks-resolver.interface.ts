@@ -15,14 +15,21 @@ export interface ResolvedSigningKey {
  * Resolves a `keyid` to a key (checklist step 7). Implementations own caching, the immediate refetch on a
  * kid miss and the 30 s refetch cooldown (§e.4).
  *
- * Returns `undefined` when the kid is unknown after that refetch (→ `request_signature_key_unknown`).
- * Throws a `SignatureVerificationError` for `request_signature_jwks_unavailable`,
- * `request_signature_jwks_untrusted` or a discovery code; any other thrown error is treated as
- * `request_signature_jwks_unavailable`.
+ * `resolve` returns `undefined` when the kid is unknown after that refetch, or when it cannot be
+ * attributed to exactly one agent (→ `request_signature_key_unknown`). It throws a
+ * `SignatureVerificationError` for `request_signature_jwks_unavailable`, `request_signature_jwks_untrusted`
+ * or a discovery code; any other thrown error is treated as `request_signature_jwks_unavailable`.
+ *
+ * An abstract class rather than an interface so that it doubles as the dependency-injection token.
  */
-export interface JwksResolver {
-  resolve(keyid: string): Promise<ResolvedSigningKey | undefined> | ResolvedSigningKey | undefined;
-}
+export abstract class JwksResolver {
+  abstract resolve(
+    keyid: string,
+  ): Promise<ResolvedSigningKey | undefined> | ResolvedSigningKey | undefined;
 
-/** Injection token / interface name for the resolver. */
-export const JWKS_RESOLVER = Symbol.for('nestjs-adcp-signing:JwksResolver');
+  /** Loads keys before the first request (start-up priming). The default has nothing to load. */
+  async prime(): Promise<void> {}
+
+  /** Stops background refreshes. The default has none. */
+  stop(): void {}
+}

@@ -3,24 +3,28 @@ export type ReplayInsertResult = 'ok' | 'replayed' | 'rate_abuse';
 
 /**
  * Nonce deduplication keyed on `(keyid, nonce)` (§g), with a per-keyid entry cap that is never enforced by
- * silent eviction.
+ * silent eviction. An abstract class rather than an interface so that it doubles as the
+ * dependency-injection token.
  */
-export interface ReplayStore {
+export abstract class ReplayStore {
   /**
    * Step 9a, read-only and before any crypto: has `keyid` reached its entry cap?
-   * `nowMs` lets the store ignore entries that have already expired.
+   * `nowMs` lets the store disregard entries that have already expired.
    */
-  isCapReached(keyid: string, nowMs: number): Promise<boolean> | boolean;
+  abstract isCapReached(keyid: string, nowMs: number): Promise<boolean> | boolean;
 
   /**
    * Steps 12 and 13 as one atomic operation: if `(keyid, nonce)` is already held, answer `replayed`;
    * otherwise, if the keyid is at its cap, answer `rate_abuse`; otherwise insert the entry so that it
    * expires at `expiresAtMs` and answer `ok`.
    */
-  checkAndInsert(
+  abstract checkAndInsert(
     keyid: string,
     nonce: string,
     expiresAtMs: number,
     nowMs: number,
   ): Promise<ReplayInsertResult> | ReplayInsertResult;
+
+  /** Releases connections or timers. The default holds none. */
+  async close(): Promise<void> {}
 }

@@ -1,0 +1,37 @@
+/** The payload of a signed AdCP revocation list (§f), after signature verification. */
+export interface RevocationListPayload {
+  version?: number;
+  issuer: string;
+  /** RFC 3339 timestamps. */
+  updated: string;
+  next_update: string;
+  revoked_kids: readonly string[];
+  revoked_jtis?: readonly string[];
+}
+
+/** Polling bounds of §f: `next_update` is clamped to [1 min, 30 min]. */
+export const MIN_POLL_INTERVAL_MS = 60_000;
+export const MAX_POLL_INTERVAL_MS = 30 * 60_000;
+/** Grace = 4 × the previous (clamped) polling interval (§f fail-closed rule). */
+export const GRACE_MULTIPLIER = 4;
+
+/** Clamps a desired polling interval to the spec's [1 min, 30 min] window. */
+export function clampPollInterval(ms: number): number {
+  if (!Number.isFinite(ms)) return MAX_POLL_INTERVAL_MS;
+  return Math.min(MAX_POLL_INTERVAL_MS, Math.max(MIN_POLL_INTERVAL_MS, ms));
+}
+
+/**
+ * When a successfully fetched list stops being fresh. The poll is scheduled at
+ * `fetchedAt + clamp(next_update − fetchedAt)`; the list stays usable for grace = 4 × that interval after
+ * the scheduled poll (the spec's "previous polling interval" gap, resolved as the clamped interval
+ * scheduled for the last successful poll). Returns the poll time, the interval and the stale deadline.
+ */
+export function revocationSchedule(
+  fetchedAtMs: number,
+  nextUpdateMs: number,
+): { intervalMs: number; nextPollAtMs: number; staleAtMs: number } {
+  const intervalMs = clampPollInterval(nextUpdateMs - fetchedAtMs);
+  const nextPollAtMs = fetchedAtMs + intervalMs;
+  return { intervalMs, nextPollAtMs, staleAtMs: nextPollAtMs + GRACE_MULTIPLIER * intervalMs };
+}

@@ -1,0 +1,40 @@
+/** What a fetch is for: selects the body cap and the error code family (§e.3, §e.5, §f). */
+export type FetchPurpose = 'jwks' | 'brand_json' | 'revocation_list';
+
+/** Options of one SSRF-hardened GET. */
+export interface SafeFetchRequest {
+  url: string;
+  purpose: FetchPurpose;
+  /** Body cap in bytes; defaults per purpose (JWKS 64 KiB, brand.json 256 KiB, revocation list 1 MiB). */
+  maxBytes?: number;
+  /** Conditional request validators from a previous 200. */
+  etag?: string;
+  lastModified?: string;
+  /** Accept header, e.g. 'application/json' or 'application/jose+json'. */
+  accept?: string;
+}
+
+/** A 200 (body parsed as strict JSON, or raw text for compact JWS) or a 304. */
+export type SafeFetchResponse =
+  | {
+      status: 200;
+      /** The body bytes, already capped. */
+      body: Buffer;
+      etag?: string;
+      lastModified?: string;
+      /** `Cache-Control: max-age` in seconds, when present and valid. */
+      maxAgeSeconds?: number;
+    }
+  | { status: 304; etag?: string; lastModified?: string; maxAgeSeconds?: number };
+
+/**
+ * Why a fetch failed. `untrusted` is permanent (SSRF refusal, http scheme, redirect, oversized body,
+ * bad content); `unavailable` is transient (DNS failure, connect/read timeout, connection reset, 5xx, 4xx).
+ */
+export type SafeFetchFailureKind = 'untrusted' | 'unavailable';
+
+/** The one operation the key and revocation fetchers need; `SafeHttpClient` implements it. */
+export interface SafeHttpFetcher {
+  /** Performs one hardened GET. Rejects only with a `SafeFetchError`. */
+  get(request: SafeFetchRequest): Promise<SafeFetchResponse>;
+}
