@@ -1,0 +1,205 @@
+import type { ContentDigestPolicy, SigningProfileVersion } from '../verifier-options.interface.js';
+import { AdcpSigningConfigurationError } from './configuration.error.js';
+
+/**
+ * The seller's `request_signing` capability block (§d.1), in the spec's own snake_case wire shape so the
+ * same object can be returned from `get_adcp_capabilities`.
+ */
+export interface RequestSigningCapability {
+  supported: boolean;
+  covers_content_digest?: ContentDigestPolicy;
+  supported_for?: readonly string[];
+  warn_for?: readonly string[];
+  required_for?: readonly string[];
+  protocol_methods_supported_for?: readonly string[];
+  protocol_methods_warn_for?: readonly string[];
+  protocol_methods_required_for?: readonly string[];
+}
+
+/** Which list an operation or JSON-RPC method falls under (precedence required > warn > supported). */
+export type SigningListMode =
+  | 'required_for'
+  | 'warn_for'
+  | 'supported_for'
+  | 'protocol_methods_required_for'
+  | 'protocol_methods_warn_for'
+  | 'protocol_methods_supported_for';
+
+/** The capability after validation, with O(1) membership tests. */
+export interface ResolvedSigningCapability {
+  readonly supported: boolean;
+  readonly profile: SigningProfileVersion;
+  readonly contentDigestPolicy: ContentDigestPolicy;
+  readonly supportedFor: ReadonlySet<string>;
+  readonly warnFor: ReadonlySet<string>;
+  readonly requiredFor: ReadonlySet<string>;
+  readonly protocolMethodsSupportedFor: ReadonlySet<string>;
+  readonly protocolMethodsWarnFor: ReadonlySet<string>;
+  readonly protocolMethodsRequiredFor: ReadonlySet<string>;
+}
+
+const OPERATION_NAME = /^[a-z][a-z0-9_]*$/;
+const PROTOCOL_METHOD = /^[a-z][a-z0-9_]*\/[a-z][a-z0-9_]*$/;
+
+function readList(
+  capability: RequestSigningCapability,
+  field: keyof RequestSigningCapability,
+  pattern: RegExp,
+  namespaceHint: string,
+): Set<string> {
+  const value = capability[field];
+  if (value === undefined) return new Set();
+  if (!Array.isArray(value)) {
+    throw new AdcpSigningConfigurationError(`request_signing.${field}`, 'must be an array of strings');
+  }
+  const names = new Set<string>();
+  for (const name of value as unknown[]) {
+    if (typeof name !== 'string' || !pattern.test(name)) {
+      // §d.2: a tool name in protocol_methods_* or a `/`-method in the AdCP lists is a configuration
+      // error, never coerced.
+      throw new AdcpSigningConfigurationError(
+        `request_signing.${field}`,
+        `${JSON.stringify(name)} is not ${namespaceHint}`,
+      );
+    }
+    names.add(name);
+  }
+  return names;
+}
+
+function assertDisjoint(
+  a: ReadonlySet<string>,
+  b: ReadonlySet<string>,
+  fieldA: string,
+  fieldB: string,
+): void {
+  for (const name of a) {
+    if (b.has(name)) {
+      throw new AdcpSigningConfigurationError(
+        `request_signing.${fieldA}`,
+        `${JSON.stringify(name)} is also in ${fieldB}; warn_for must be disjoint from required_for`,
+      );
+    }
+  }
+}
+
+/**
+ * Validates a capability block for an endpoint of the given profile and resolves its defaults.
+ * Throws `AdcpSigningConfigurationError` naming the bad field. Names in `required_for`/`warn_for` are
+ * implied members of `supported_for` (the spec requires them to be subsets; {@link advertisedCapability}
+ * emits the completed lists).
+ */
+export function resolveSigningCapability(
+  capability: RequestSigningCapability,
+  profile: SigningProfileVersion,
+): ResolvedSigningCapability {
+  if (capability === null || typeof capability !== 'object') {
+    throw new AdcpSigningConfigurationError('request_signing', 'must be an object');
+  }
+  if (typeof capability.supported !== 'boolean') {
+    throw new AdcpSigningConfigurationError('request_signing.supported', 'must be a boolean');
+  }
+  if (profile !== '3.1' && profile !== '3.2') {
+    throw new AdcpSigningConfigurationError('profile', `must be "3.2" or "3.1", got ${String(profile)}`);
+  }
+  const declared = capability.covers_content_digest;
+  if (declared !== undefined && !['required', 'either', 'forbidden'].includes(declared)) {
+    throw new AdcpSigningConfigurationError(
+      'request_signing.covers_content_digest',
+      'must be "required", "either" or "forbidden"',
+    );
+  }
+  if (profile === '3.2' && declared !== undefined && declared !== 'required') {
+    throw new AdcpSigningConfigurationError(
+      'request_signing.covers_content_digest',
+      `a 3.2 endpoint must require content-digest coverage; "${declared}" is a legacy 3.0/3.1 posture`,
+    );
+  }
+  // §d.1: a 3.0/3.1 response that omits the field means "either"; 3.2 is always "required".
+  const contentDigestPolicy: ContentDigestPolicy =
+    profile === '3.2' ? 'required' : (declared ?? 'either');
+
+  const operation = 'an AdCP operation name (e.g. create_media_buy; JSON-RPC methods go in protocol_methods_*)';
+  const method = 'a JSON-RPC method (e.g. tasks/cancel; AdCP operation names go in supported_for/warn_for/required_for)';
+  const requiredFor = readList(capability, 'required_for', OPERATION_NAME, operation);
+  const warnFor = readList(capability, 'warn_for', OPERATION_NAME, operation);
+  const supportedFor = readList(capability, 'supported_for', OPERATION_NAME, operation);
+  const pmRequiredFor = readList(capability, 'protocol_methods_required_for', PROTOCOL_METHOD, method);
+  const pmWarnFor = readList(capability, 'protocol_methods_warn_for', PROTOCOL_METHOD, method);
+  const pmSupportedFor = readList(
+    capability,
+    'protocol_methods_supported_for',
+    PROTOCOL_METHOD,
+    method,
+  );
+  assertDisjoint(warnFor, requiredFor, 'warn_for', 'required_for');
+  assertDisjoint(pmWarnFor, pmRequiredFor, 'protocol_methods_warn_for', 'protocol_methods_required_for');
+  for (const name of [...requiredFor, ...warnFor]) supportedFor.add(name);
+  for (const name of [...pmRequiredFor, ...pmWarnFor]) pmSupportedFor.add(name);
+
+  return {
+    supported: capability.supported,
+    profile,
+    contentDigestPolicy,
+    supportedFor,
+    warnFor,
+    requiredFor,
+    protocolMethodsSupportedFor: pmSupportedFor,
+    protocolMethodsWarnFor: pmWarnFor,
+    protocolMethodsRequiredFor: pmRequiredFor,
+  };
+}
+
+/** The capability block to advertise in `get_adcp_capabilities`, with the subset rules satisfied. */
+export function advertisedCapability(resolved: ResolvedSigningCapability): RequestSigningCapability {
+  return {
+    supported: resolved.supported,
+    covers_content_digest: resolved.contentDigestPolicy,
+    supported_for: [...resolved.supportedFor],
+    warn_for: [...resolved.warnFor],
+    required_for: [...resolved.requiredFor],
+    protocol_methods_supported_for: [...resolved.protocolMethodsSupportedFor],
+    protocol_methods_warn_for: [...resolved.protocolMethodsWarnFor],
+    protocol_methods_required_for: [...resolved.protocolMethodsRequiredFor],
+  };
+}
+
+/** What a request invokes: an AdCP operation or a JSON-RPC protocol method (never both). */
+export interface RequestTarget {
+  readonly operation?: string;
+  readonly protocolMethod?: string;
+}
+
+/**
+ * The list a request falls under, matching each namespace only against its own lists (§d.2), or
+ * `undefined` when it is listed nowhere.
+ */
+export function listModeFor(
+  capability: ResolvedSigningCapability,
+  target: RequestTarget,
+): SigningListMode | undefined {
+  const { operation, protocolMethod } = target;
+  if (operation !== undefined) {
+    if (capability.requiredFor.has(operation)) return 'required_for';
+    if (capability.warnFor.has(operation)) return 'warn_for';
+    if (capability.supportedFor.has(operation)) return 'supported_for';
+  }
+  if (protocolMethod !== undefined) {
+    if (capability.protocolMethodsRequiredFor.has(protocolMethod)) return 'protocol_methods_required_for';
+    if (capability.protocolMethodsWarnFor.has(protocolMethod)) return 'protocol_methods_warn_for';
+    if (capability.protocolMethodsSupportedFor.has(protocolMethod)) {
+      return 'protocol_methods_supported_for';
+    }
+  }
+  return undefined;
+}
+
+/** True for the two `required_for` lists. */
+export function isRequiredMode(mode: SigningListMode | undefined): boolean {
+  return mode === 'required_for' || mode === 'protocol_methods_required_for';
+}
+
+/** True for the two `warn_for` (shadow) lists. */
+export function isWarnMode(mode: SigningListMode | undefined): boolean {
+  return mode === 'warn_for' || mode === 'protocol_methods_warn_for';
+}

@@ -1,0 +1,42 @@
+/**
+ * §c.1 P-a.1: does the body register a webhook that carries `authentication` (a non-empty
+ * `push_notification_config.authentication`, or any `accounts[].notification_configs[].authentication`
+ * or `sync_agent_notification_configs` `notification_configs[].authentication`)? Such a request must be
+ * signed on a signing-capable seller. Looks at the body itself and, for JSON-RPC `tools/call`, at
+ * `params.arguments`.
+ */
+export function carriesWebhookAuthentication(body: unknown): boolean {
+  if (!isObject(body)) return false;
+  if (inspectArguments(body)) return true;
+  const params = body.params;
+  return isObject(params) && inspectArguments(params.arguments);
+}
+
+function inspectArguments(args: unknown): boolean {
+  if (!isObject(args)) return false;
+  const push = args.push_notification_config;
+  if (isObject(push) && isPresent(push.authentication)) return true;
+  if (Array.isArray(args.accounts)) {
+    for (const account of args.accounts) {
+      if (isObject(account) && configsCarryAuthentication(account.notification_configs)) return true;
+    }
+  }
+  if (configsCarryAuthentication(args.notification_configs)) return true;
+  const sync = args.sync_agent_notification_configs;
+  return isObject(sync) && configsCarryAuthentication(sync.notification_configs);
+}
+
+function configsCarryAuthentication(configs: unknown): boolean {
+  if (!Array.isArray(configs)) return false;
+  return configs.some((config) => isObject(config) && isPresent(config.authentication));
+}
+
+function isPresent(value: unknown): boolean {
+  if (value === undefined || value === null || value === '' || value === false) return false;
+  if (isObject(value)) return Object.keys(value).length > 0;
+  return true;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,422 @@
+import type { KeyObject } from 'node:crypto';
+import { scanJsonForDuplicateKeys } from './body/strict-json.parser.js';
+import { verifyContentDigest } from './body/content-digest.js';
+import { describeDuplicateKeysForLog } from './body/duplicate-key-log.js';
+import { type Clock, systemClock } from './clock.js';
+import type { JwksResolver, ResolvedSigningKey } from './jwks-resolver.interface.js';
+import { requestKeyPurposeProblem } from './jwk-purpose.js';
+import { PublicKeyCache } from './public-key.cache.js';
+import { InMemoryReplayStore } from './in-memory-replay.store.js';
+import type { ReplayStore } from './replay-store.interface.js';
+import type { RevocationChecker } from './revocation-checker.interface.js';
+import {
+  type ComponentCoverage,
+  componentCoverageFailure,
+  coverageOf,
+} from './policy/component-coverage.js';
+import {
+  type RequestSigningCapability,
+  type ResolvedSigningCapability,
+  resolveSigningCapability,
+} from './policy/request-signing-capability.js';
+import { parseContentDigest, isSingleFieldValue, parseSignatureHeaders } from './signature-headers.parser.js';
+import { buildSignatureBase } from './signature-base.js';
+import { verifySignatureBytes } from './signature-crypto.js';
+import { isAllowedSignatureAlgorithm, REQUEST_SIGNING_TAG } from './signature-algorithms.js';
+import {
+  type ChecklistStep,
+  SignatureVerificationError,
+} from './signature-verification.error.js';
+import {
+  type HeaderValue,
+  hasSeveralFieldLines,
+  headerAsString,
+  type SignedRequestInput,
+} from './signed-request.interface.js';
+import { canonicalizeAuthority, canonicalizeTargetUri } from './url/target-uri.canonicalizer.js';
+import type { SigningProfileVersion } from './verifier-options.interface.js';
+import type { VerifiedSigner } from './verified-signer.interface.js';
+import { silentLogger, type VerifierLogger } from './verifier-logger.interface.js';
+import type { RequestSignatureErrorCode } from './error-codes.js';
+
+/** Clock skew the window rules allow, in seconds (§a.3). */
+export const MAX_CLOCK_SKEW_SECONDS = 60;
+/** Longest allowed `expires − created`, in seconds (§a.3). */
+export const MAX_SIGNATURE_VALIDITY_SECONDS = 300;
+/** Replay entries outlive `expires` by the skew allowance (§g). */
+export const REPLAY_TTL_MARGIN_MS = 60_000;
+
+/** Options of a {@link RequestSignatureVerifier}: one per endpoint profile. */
+export interface RequestSignatureVerifierOptions {
+  /** The endpoint's wire profile; chosen by configuration, never by trial. Default `'3.2'`. */
+  profile?: SigningProfileVersion;
+  /** The endpoint's advertised `request_signing` capability. Default `{ supported: true }`. */
+  capability?: RequestSigningCapability;
+  jwksResolver: JwksResolver;
+  revocationChecker: RevocationChecker;
+  /** Default: a fresh {@link InMemoryReplayStore} (per-keyid cap 1,000,000). */
+  replayStore?: ReplayStore;
+  clock?: Clock;
+  logger?: VerifierLogger;
+  /** Receives every signature base built at step 10 (conformance diffing and debugging). */
+  onSignatureBase?: (base: string) => void;
+}
+
+/**
+ * The AdCP request-signature checklist (§c.2): steps 1–14 and 9a, in the spec's order, each failing with
+ * its exact code. Framework-free: give it a {@link SignedRequestInput}, get a {@link VerifiedSigner} or a
+ * {@link SignatureVerificationError}.
+ */
+export class RequestSignatureVerifier {
+  readonly profile: SigningProfileVersion;
+  readonly capability: ResolvedSigningCapability;
+  readonly replayStore: ReplayStore;
+  private readonly jwksResolver: JwksResolver;
+  private readonly revocationChecker: RevocationChecker;
+  private readonly clock: Clock;
+  private readonly logger: VerifierLogger;
+  private readonly keys = new PublicKeyCache();
+  private readonly onSignatureBase: ((base: string) => void) | undefined;
+
+  constructor(options: RequestSignatureVerifierOptions) {
+    this.profile = options.profile ?? '3.2';
+    this.capability = resolveSigningCapability(
+      options.capability ?? { supported: true },
+      this.profile,
+    );
+    this.jwksResolver = options.jwksResolver;
+    this.revocationChecker = options.revocationChecker;
+    this.replayStore = options.replayStore ?? new InMemoryReplayStore();
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.onSignatureBase = options.onSignatureBase;
+  }
+
+  /**
+   * Runs the whole checklist on a request that carries signature headers. Resolves with the verified
+   * signer, or rejects with a {@link SignatureVerificationError} (`request_signature_required` when the
+   * request carries neither header: the list policy of {@link RequestAuthenticator} decides about those).
+   */
+  async verify(request: SignedRequestInput): Promise<VerifiedSigner> {
+    const profile = this.profile;
+    const headers = request.headers;
+    const signatureInputHeader = headers['signature-input'];
+    const signatureHeader = headers['signature'];
+    if (signatureInputHeader === undefined && signatureHeader === undefined) {
+      throw fail('request_signature_required', 0, 'request carries no signature');
+    }
+    // Pre-check P-b: the two headers form a bound pair.
+    if (signatureInputHeader === undefined || signatureHeader === undefined) {
+      throw fail(
+        'request_signature_header_malformed',
+        1,
+        `only one of Signature / Signature-Input is present`,
+      );
+    }
+
+    // Step 1: parse, select sig1, decode per profile, and refuse malformed covered fields.
+    const parsed = parseSignatureHeaders(signatureInputHeader, signatureHeader, profile);
+    const components = parsed.components;
+    const coverage = coverageOf(components);
+    const coveredHeaderValues = this.readCoveredHeaders(components, headers);
+    const digests = coverage.contentDigest
+      ? parseContentDigest(coveredHeaderValues.get('content-digest')!, profile)
+      : undefined;
+    if (profile === '3.1' && hasRawNonAsciiAuthority(request, headers)) {
+      // [gap] §b.2: legacy vector 026 grades a raw U-label on the wire as a step-1 header failure.
+      throw fail('request_signature_header_malformed', 1, 'raw non-ASCII host on a 3.1 endpoint');
+    }
+
+    // Step 2: all six parameters present.
+    const { created, expires, nonce, keyid, alg, tag } = parsed.params;
+    if (
+      created === undefined ||
+      expires === undefined ||
+      nonce === undefined ||
+      keyid === undefined ||
+      alg === undefined ||
+      tag === undefined
+    ) {
+      throw fail('request_signature_params_incomplete', 2, 'a required signature parameter is missing', {
+        present: Object.keys(parsed.params),
+      });
+    }
+    // Step 3: byte-exact tag.
+    if (tag !== REQUEST_SIGNING_TAG) {
+      throw fail('request_signature_tag_invalid', 3, 'tag is not adcp/request-signing/v1', { tag });
+    }
+    // Step 4: the verifier's own allowlist.
+    if (!isAllowedSignatureAlgorithm(alg)) {
+      throw fail('request_signature_alg_not_allowed', 4, 'alg is not allowed', { alg });
+    }
+    // Step 5: the validity window.
+    const nowMs = this.clock.now();
+    const nowSeconds = nowMs / 1000;
+    if (
+      expires <= created ||
+      created > nowSeconds + MAX_CLOCK_SKEW_SECONDS ||
+      expires < nowSeconds - MAX_CLOCK_SKEW_SECONDS ||
+      expires - created > MAX_SIGNATURE_VALIDITY_SECONDS
+    ) {
+      throw fail('request_signature_window_invalid', 5, 'signature window is invalid', {
+        created,
+        expires,
+        now: Math.floor(nowSeconds),
+      });
+    }
+    // Step 6: covered components.
+    const hasBody = request.body !== undefined && request.body.length > 0;
+    const coverageCode = componentCoverageFailure(coverage, {
+      hasBody,
+      profile,
+      contentDigestPolicy: this.capability.contentDigestPolicy,
+    });
+    if (coverageCode !== undefined) {
+      throw fail(coverageCode, 6, 'covered components do not satisfy the profile', { components });
+    }
+
+    // Step 7: keyid → key and agents[] entry.
+    const resolved = await this.resolveKey(keyid);
+    // Step 8: key purpose and shape, before any import.
+    const purposeProblem = resolved.purposeProblem ?? requestKeyPurposeProblem(resolved.jwk, alg);
+    if (purposeProblem !== undefined) {
+      throw fail('request_signature_key_purpose_invalid', 8, 'key may not verify request signatures', {
+        keyid,
+        problem: purposeProblem,
+      });
+    }
+    // Step 9: revocation (stale before revoked: fail closed).
+    const revocation = await this.revocationChecker.checkKey(keyid, resolved.agentUrl);
+    if (revocation === 'stale') {
+      throw fail('request_signature_revocation_stale', 9, 'revocation list is stale', {
+        keyid,
+        agentUrl: resolved.agentUrl,
+      });
+    }
+    if (revocation === 'revoked') {
+      throw fail('request_signature_key_revoked', 9, 'key is revoked', { keyid });
+    }
+    // Step 9a: per-keyid cap, read-only, before spending crypto.
+    if (await this.replayStore.isCapReached(keyid, nowMs)) {
+      throw fail('request_signature_rate_abuse', '9a', 'per-keyid replay cap reached', { keyid });
+    }
+
+    // Step 10: canonical @target-uri / @authority, signature base, cryptography.
+    const target = canonicalizeTargetUri(request.url);
+    if (profile === '3.2' && hasRawNonAsciiAuthority(request, headers)) {
+      throw fail('request_target_uri_malformed', 10, 'raw non-ASCII host on the wire');
+    }
+    const receivedAuthority = this.receivedAuthority(headers, target.scheme);
+    if (receivedAuthority !== target.authority) {
+      // §b.3: blocks cross-vhost replay (same certificate, different Host).
+      throw fail('request_target_uri_malformed', 10, '@authority does not match the target URI', {
+        authority: receivedAuthority,
+        targetAuthority: target.authority,
+      });
+    }
+    const base = buildSignatureBase(components, {
+      method: request.method,
+      targetUri: target.targetUri,
+      authority: target.authority,
+      headerValues: coveredHeaderValues,
+      signatureParams: parsed.signatureParamsValue,
+    });
+    this.onSignatureBase?.(base);
+    let publicKey: KeyObject;
+    try {
+      publicKey = this.keys.get(resolved.jwk);
+    } catch (error) {
+      throw fail(
+        'request_signature_key_purpose_invalid',
+        8,
+        'published key cannot be imported',
+        { keyid },
+        error,
+      );
+    }
+    if (!verifySignatureBytes(alg, publicKey, Buffer.from(base, 'utf8'), parsed.signature)) {
+      throw fail('request_signature_invalid', 10, 'signature does not verify', { keyid });
+    }
+
+    // Step 11: body binding.
+    if (digests !== undefined) {
+      const digestResult = verifyContentDigest(digests, request.body ?? EMPTY_BODY);
+      if (digestResult !== 'match') {
+        throw fail('request_signature_digest_mismatch', 11, 'Content-Digest does not match the body', {
+          keyid,
+          result: digestResult,
+        });
+      }
+    }
+
+    // Steps 12 + 13: atomic replay check and insert, TTL = (expires − now) + 60 s.
+    const insert = await this.replayStore.checkAndInsert(
+      keyid,
+      nonce,
+      expires * 1000 + REPLAY_TTL_MARGIN_MS,
+      nowMs,
+    );
+    if (insert === 'replayed') {
+      throw fail('request_signature_replayed', 12, 'nonce already seen', { keyid, nonce });
+    }
+    if (insert === 'rate_abuse') {
+      throw fail('request_signature_rate_abuse', 13, 'per-keyid replay cap reached at insert', { keyid });
+    }
+
+    // Step 14: the (signed, nonce-burnt) body must be strict JSON without duplicate keys.
+    if (hasBody) this.checkBody(request.body!, keyid, nonce);
+
+    return {
+      keyid,
+      agentUrl: resolved.agentUrl,
+      alg,
+      label: parsed.label,
+      created,
+      expires,
+      nonce,
+      verifiedAt: nowMs,
+      profile,
+      coveredComponents: components,
+      contentDigestCovered: coverage.contentDigest,
+      jwksUri: resolved.jwksUri,
+      brandJsonUrl: resolved.brandJsonUrl,
+    };
+  }
+
+  /** Step 1 checks on covered header fields; returns their values for the signature base. */
+  private readCoveredHeaders(
+    components: readonly string[],
+    headers: Readonly<Record<string, HeaderValue>>,
+  ): Map<string, string> {
+    const values = new Map<string, string>();
+    for (const component of components) {
+      if (component.charCodeAt(0) === 64 /* @ */) {
+        if (!SUPPORTED_DERIVED_COMPONENTS.has(component)) {
+          // The profile covers only these three; anything else needs bilateral coordination we lack.
+          throw fail('request_signature_header_malformed', 1, `unsupported component ${component}`);
+        }
+        continue;
+      }
+      const value = headers[component];
+      if (value === undefined || (typeof value !== 'string' && value.length === 0)) {
+        // [gap] a covered field that is absent cannot be part of the base: malformed.
+        throw fail('request_signature_header_malformed', 1, `covered field ${component} is absent`);
+      }
+      if (component === 'content-digest') {
+        // A dictionary: several members are fine, a repeated algorithm is refused by the parser.
+        values.set(component, headerAsString(value)!.trim());
+        continue;
+      }
+      if (hasSeveralFieldLines(value) || (component === 'content-type' && !isSingleFieldValue(value))) {
+        throw fail('request_signature_header_malformed', 1, `covered field ${component} is multi-valued`);
+      }
+      values.set(component, headerAsString(value)!.trim());
+    }
+    return values;
+  }
+
+  /** §b.3: `:authority` when present, else `Host`; both present must agree after canonicalization. */
+  private receivedAuthority(
+    headers: Readonly<Record<string, HeaderValue>>,
+    scheme: 'http' | 'https',
+  ): string {
+    const pseudo = headers[':authority'];
+    const host = headers['host'];
+    if (hasSeveralFieldLines(pseudo) || hasSeveralFieldLines(host)) {
+      throw fail('request_target_uri_malformed', 10, 'several Host / :authority values');
+    }
+    const pseudoValue = headerAsString(pseudo);
+    const hostValue = headerAsString(host);
+    if (pseudoValue === undefined && hostValue === undefined) {
+      throw fail('request_target_uri_malformed', 10, 'request has no Host or :authority');
+    }
+    const canonicalPseudo =
+      pseudoValue === undefined ? undefined : canonicalizeAuthority(pseudoValue, scheme);
+    const canonicalHost = hostValue === undefined ? undefined : canonicalizeAuthority(hostValue, scheme);
+    if (
+      canonicalPseudo !== undefined &&
+      canonicalHost !== undefined &&
+      canonicalPseudo !== canonicalHost
+    ) {
+      throw fail('request_target_uri_malformed', 10, ':authority and Host differ');
+    }
+    return (canonicalPseudo ?? canonicalHost)!;
+  }
+
+  private async resolveKey(keyid: string): Promise<ResolvedSigningKey & { purposeProblem?: string }> {
+    let resolved: ResolvedSigningKey | undefined;
+    try {
+      resolved = await this.jwksResolver.resolve(keyid);
+    } catch (error) {
+      if (error instanceof SignatureVerificationError) throw error;
+      throw fail('request_signature_jwks_unavailable', 7, 'key resolution failed', { keyid }, error);
+    }
+    if (resolved === undefined) {
+      throw fail('request_signature_key_unknown', 7, 'keyid not found after refetch', { keyid });
+    }
+    return resolved;
+  }
+
+  private checkBody(body: Uint8Array, keyid: string, nonce: string): void {
+    const scan = scanJsonForDuplicateKeys(body);
+    if (scan.ok) return;
+    // 14b: never the body itself; keyid, nonce, length and sanitized key names only.
+    const names =
+      scan.reason === 'duplicate_keys' ? describeDuplicateKeysForLog(scan.duplicateKeys) : [];
+    this.logger.warn(
+      `request_body_malformed keyid=${JSON.stringify(keyid)} nonce=${JSON.stringify(nonce)} ` +
+        `bytes=${body.length} reason=${scan.reason}` +
+        (names.length > 0 ? ` duplicate_keys=${names.join(',')}` : ''),
+    );
+    throw fail('request_body_malformed', 14, `body is not strict JSON (${scan.reason})`, {
+      keyid,
+      bytes: body.length,
+    });
+  }
+}
+
+const EMPTY_BODY = new Uint8Array(0);
+const SUPPORTED_DERIVED_COMPONENTS: ReadonlySet<string> = new Set([
+  '@method',
+  '@target-uri',
+  '@authority',
+]);
+
+function fail(
+  code: RequestSignatureErrorCode,
+  step: ChecklistStep,
+  message: string,
+  detail?: Record<string, unknown>,
+  cause?: unknown,
+): SignatureVerificationError {
+  return new SignatureVerificationError(code, step, message, detail, cause === undefined ? undefined : { cause });
+}
+
+/** True when the URL's authority or the Host / :authority field carries raw non-ASCII characters. */
+function hasRawNonAsciiAuthority(
+  request: SignedRequestInput,
+  headers: Readonly<Record<string, HeaderValue>>,
+): boolean {
+  const url = request.url;
+  const schemeEnd = url.indexOf('://');
+  let end = url.length;
+  for (let i = schemeEnd + 3; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 47 || c === 63 || c === 35) {
+      end = i;
+      break;
+    }
+  }
+  return (
+    hasNonAscii(url, schemeEnd + 3, end) ||
+    hasNonAscii(headerAsString(headers['host']) ?? '', 0) ||
+    hasNonAscii(headerAsString(headers[':authority']) ?? '', 0)
+  );
+}
+
+function hasNonAscii(text: string, from: number, to = text.length): boolean {
+  for (let i = Math.max(0, from); i < to; i++) if (text.charCodeAt(i) > 0x7e) return true;
+  return false;
+}
+
+export type { ComponentCoverage };

@@ -1,0 +1,32 @@
+/** Values the signature base is built from, already canonicalized. */
+export interface SignatureBaseInputs {
+  readonly method: string;
+  readonly targetUri: string;
+  readonly authority: string;
+  /** Covered header fields by lowercase name, trimmed. */
+  readonly headerValues: ReadonlyMap<string, string>;
+  /** The RFC 8941 serialization of sig1's inner list with its parameters. */
+  readonly signatureParams: string;
+}
+
+/**
+ * The RFC 9421 §2.5 signature base as the vectors pin it: one `"<name>": <value>` line per covered
+ * component in `Signature-Input` order, then the `"@signature-params"` line, joined by bare LF, with no
+ * trailing newline. Unsupported derived components are refused at parse time, so every name here is one
+ * of `@method`, `@target-uri`, `@authority` or a header field.
+ */
+export function buildSignatureBase(
+  components: readonly string[],
+  inputs: SignatureBaseInputs,
+): string {
+  let base = '';
+  for (const component of components) {
+    let value: string;
+    if (component === '@method') value = inputs.method.toUpperCase();
+    else if (component === '@target-uri') value = inputs.targetUri;
+    else if (component === '@authority') value = inputs.authority;
+    else value = inputs.headerValues.get(component) ?? '';
+    base += `"${component}": ${value}\n`;
+  }
+  return `${base}"@signature-params": ${inputs.signatureParams}`;
+}
