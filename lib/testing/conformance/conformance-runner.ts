@@ -81,9 +81,11 @@ export async function runConformance(directory: string): Promise<ConformanceCase
     if (isRequestVector(document)) {
       results.push(await runRequestVector(name, document, keys, directory));
     } else if (isCaseFile(document) && isCanonicalizationCase(document.cases[0])) {
-      for (const testCase of document.cases) results.push(runCanonicalizationCase(name, testCase));
+      for (const testCase of document.cases as CanonicalizationCase[]) {
+        results.push(runCanonicalizationCase(name, testCase));
+      }
     } else if (isCaseFile(document) && isPolicyCase(document.cases[0])) {
-      for (const testCase of document.cases) results.push(runPolicyCase(name, testCase));
+      for (const testCase of document.cases as PolicyCase[]) results.push(runPolicyCase(name, testCase));
     } else {
       results.push({ passed: false, name, expected: 'a known vector shape', got: 'unrecognized file' });
     }

@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import { AdcpSigningConfigurationError } from '../../lib/core/policy/configuration.error.js';
+import {
+  advertisedCapability,
+  listModeFor,
+  resolveSigningCapability,
+} from '../../lib/core/policy/request-signing-capability.js';
+
+function configError(run: () => unknown): AdcpSigningConfigurationError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof AdcpSigningConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('resolveSigningCapability', () => {
+  it('refuses a JSON-RPC method in an AdCP operation list, naming the field', () => {
+    const error = configError(() =>
+      resolveSigningCapability({ supported: true, required_for: ['tasks/cancel'] }, '3.2'),
+    );
+    expect(error.field).toBe('request_signing.required_for');
+    expect(error.message).toContain('tasks/cancel');
+  });
+
+  it('refuses a tool name in a protocol_methods list', () => {
+    const error = configError(() =>
+      resolveSigningCapability(
+        { supported: true, protocol_methods_warn_for: ['create_media_buy'] },
+        '3.2',
+      ),
+    );
+    expect(error.field).toBe('request_signing.protocol_methods_warn_for');
+  });
+
+  it('refuses an operation in both warn_for and required_for', () => {
+    const error = configError(() =>
+      resolveSigningCapability(
+        { supported: true, warn_for: ['sync_creatives'], required_for: ['sync_creatives'] },
+        '3.1',
+      ),
+    );
+    expect(error.field).toBe('request_signing.warn_for');
+  });
+
+  it('refuses a legacy digest posture on a 3.2 endpoint and defaults 3.1 to "either"', () => {
+    expect(
+      configError(() =>
+        resolveSigningCapability({ supported: true, covers_content_digest: 'either' }, '3.2'),
+      ).field,
+    ).toBe('request_signing.covers_content_digest');
+    expect(resolveSigningCapability({ supported: true }, '3.1').contentDigestPolicy).toBe('either');
+    expect(resolveSigningCapability({ supported: true }, '3.2').contentDigestPolicy).toBe('required');
+  });
+
+  it('refuses a non-boolean supported and non-array lists', () => {
+    expect(configError(() => resolveSigningCapability({} as never, '3.2')).field).toBe(
+      'request_signing.supported',
+    );
+    expect(
+      configError(() =>
+        resolveSigningCapability({ supported: true, supported_for: 'x' as never }, '3.2'),
+      ).field,
+    ).toBe('request_signing.supported_for');
+  });
+
+  it('applies list precedence and keeps the namespaces apart', () => {
+    const capability = resolveSigningCapability(
+      {
+        supported: true,
+        supported_for: ['get_media_buys'],
+        warn_for: ['sync_creatives'],
+        required_for: ['create_media_buy'],
+        protocol_methods_required_for: ['tasks/cancel'],
+      },
+      '3.2',
+    );
+    expect(listModeFor(capability, { operation: 'create_media_buy' })).toBe('required_for');
+    expect(listModeFor(capability, { operation: 'sync_creatives' })).toBe('warn_for');
+    expect(listModeFor(capability, { operation: 'get_media_buys' })).toBe('supported_for');
+    expect(listModeFor(capability, { protocolMethod: 'tasks/cancel' })).toBe(
+      'protocol_methods_required_for',
+    );
+    // A tools/call whose params.name equals a listed method never matches the method list.
+    expect(listModeFor(capability, { operation: 'tasks/cancel' })).toBeUndefined();
+    expect(listModeFor(capability, { operation: 'get_products' })).toBeUndefined();
+  });
+
+  it('advertises supported_for as a superset of warn_for and required_for', () => {
+    const advertised = advertisedCapability(
+      resolveSigningCapability({ supported: true, required_for: ['create_media_buy'] }, '3.2'),
+    );
+    expect(advertised.supported_for).toContain('create_media_buy');
+    expect(advertised.covers_content_digest).toBe('required');
+  });
+});
