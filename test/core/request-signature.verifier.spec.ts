@@ -132,7 +132,7 @@ describe.each(matrix)('signer and verifier agree: profile $profile, $alg', ({ pr
   });
 
   const paramTamperings: [string, (input: string) => string, string][] = [
-    ['created', (i) => i.replace(/created=(\d+)/, (_m, v) => `created=${Number(v) - 1}`), 'request_signature_invalid'],
+    ['created', (i) => i.replace(/created=(\d+)/, (_m, v) => `created=${Number(v) + 1}`), 'request_signature_invalid'],
     ['expires', (i) => i.replace(/expires=(\d+)/, (_m, v) => `expires=${Number(v) - 1}`), 'request_signature_invalid'],
     ['nonce', (i) => i.replace(/nonce="[^"]+"/, 'nonce="AAAAAAAAAAAAAAAAAAAAAA"'), 'request_signature_invalid'],
     ['tag', (i) => i.replace('adcp/request-signing/v1', 'adcp/request-signing/v2'), 'request_signature_tag_invalid'],

@@ -22,10 +22,9 @@ export interface ContentDigestHeaderOptions {
 }
 
 /** The supported algorithm keys, in the order they are checked. */
-export const SUPPORTED_CONTENT_DIGEST_ALGORITHMS: readonly ContentDigestAlgorithm[] = Object.freeze([
-  'sha-256',
-  'sha-512',
-]);
+export const SUPPORTED_CONTENT_DIGEST_ALGORITHMS: readonly ContentDigestAlgorithm[] = Object.freeze(
+  ['sha-256', 'sha-512'],
+);
 
 const NODE_HASH_NAMES: Readonly<Record<ContentDigestAlgorithm, string>> = {
   'sha-256': 'sha256',

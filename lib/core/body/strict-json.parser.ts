@@ -1,32 +1,44 @@
 /**
  * Strict RFC 8259 JSON: one hand-written, iterative tokenizer/parser used in two modes.
  *
- * - {@link scanJsonForDuplicateKeys} (checklist step 14a, hot path): validates the grammar and reports
- *   duplicate object keys without building any value.
+ * - {@link scanJsonForDuplicateKeys} (checklist step 14a, runs on every signed request): validates the
+ *   grammar and the UTF-8 and reports duplicate object keys, without building any value.
  * - {@link parseStrictJson} (JWKS, brand.json, revocation lists): same grammar, builds the value, throws
  *   {@link StrictJsonError} on anything that is not exactly one duplicate-free JSON text.
  *
  * `JSON.parse` cannot be used for either: it silently keeps the last of two equal keys, which is the
- * parser-differential that step 14 exists to close (spec §c.4, RFC 8259 §4, CVE-2017-12635).
+ * parser differential step 14 exists to close (spec §c.4, RFC 8259 §4, CVE-2017-12635).
  *
- * Decisions the spec leaves open (documented here because callers depend on them):
- * - Keys are compared after unescaping, as UTF-16 code unit sequences: exactly the equality under which
- *   `JSON.parse` would collapse them. `"a"`/`"\u0061"` and `"😀"`/`"\ud83d\ude00"` are duplicates.
- *   No Unicode normalization: NFC and NFD spellings are distinct keys for `JSON.parse` too.
+ * Design (why it looks the way it does):
+ * - The grammar runs on UTF-8 bytes, not on a decoded string: on the hot path there is no decode call,
+ *   and a typed-array read is several times cheaper than `charCodeAt`. UTF-8 is validated inline (only
+ *   bytes >= 0x80 pay, and they are legal only inside strings).
+ * - Keys are compared as byte ranges of the input: in a valid UTF-8 text, equal bytes mean equal
+ *   strings. No string is created for a key unless it contains an escape, its object grows past
+ *   {@link SMALL_SCOPE_LIMIT} keys (then a `Set<string>` keeps lookups O(1)), or it is a duplicate.
+ * - Iterative with explicit stacks: nesting costs heap, never call stack. Linear time: every byte is
+ *   visited a bounded number of times and key lookups are O(1) amortized. Internal failures are return
+ *   codes, never exceptions.
+ *
+ * Decisions the spec leaves open (callers depend on them):
+ * - Keys compare after unescaping, as UTF-16 code unit sequences: exactly the equality under which
+ *   `JSON.parse` collapses them. `"a"`/`"\u0061"` and `"😀"`/`"\ud83d\ude00"` are duplicates. No Unicode
+ *   normalization (NFC and NFD spellings are distinct properties for `JSON.parse` too).
  * - A byte order mark is rejected (`invalid_json` at offset 0). RFC 8259 §8.1 forbids senders to add one
- *   and only permits parsers to ignore it; `JSON.parse` rejects it, so rejecting keeps both modes in
- *   exact agreement with `JSON.parse`.
- * - Lone surrogates are accepted where `JSON.parse` accepts them: as `\uXXXX` escapes, and raw in a
- *   `string` input. A `Uint8Array` input cannot carry them (the strict UTF-8 decoder rejects encoded
- *   surrogates as `invalid_utf8`).
- * - Every fatal problem (`invalid_utf8`, `invalid_json`, `too_deep`, `too_large`) stops the parse at once
- *   and wins over duplicates; `duplicate_keys` is reported only for an otherwise valid document, and then
+ *   and merely permits parsers to ignore it; `JSON.parse` rejects it, and rejecting keeps exact
+ *   agreement with `JSON.parse`. Rejecting is also the safe side of any differential.
+ * - Escaped lone surrogates (`"\ud800"`) are accepted, as `JSON.parse` does. A `string` input containing a
+ *   raw lone surrogate is rejected as `invalid_utf8`: it has no UTF-8 form, so it cannot be a JSON text
+ *   exchanged between systems (RFC 8259 §8.1). This is the one place where we are stricter than
+ *   `JSON.parse`.
+ * - The first problem in document order is reported. `invalid_json`, `invalid_utf8`, `too_deep` and
+ *   `too_large` stop at once; `duplicate_keys` is reported only for an otherwise valid document and then
  *   lists every distinct duplicated name (first-detection order), at any depth.
- * - Depth counts open arrays/objects (`[]` has depth 1, a top-level scalar depth 0). The default,
- *   {@link DEFAULT_STRICT_JSON_MAX_DEPTH} = 64, is far above any AdCP payload and keeps per-request
- *   memory small. There is no recursion, so the limit protects memory and CPU, not the call stack.
- * - Error offsets are diagnostics: a byte offset for `Uint8Array` input, a UTF-16 code unit index for
- *   `string` input. Error messages never contain input text (it is attacker-controlled).
+ * - Depth counts open arrays/objects (`[]` is depth 1, a top-level scalar depth 0). The default,
+ *   {@link DEFAULT_STRICT_JSON_MAX_DEPTH} = 64, is far above any AdCP payload. There is no recursion, so
+ *   the limit bounds memory and work per document, not the call stack.
+ * - Offsets are diagnostics: a byte offset for `Uint8Array` input, a UTF-16 index for `string` input.
+ *   Error messages never contain input text (it is attacker-controlled).
  */
 
 /** Why a document was rejected. */
@@ -43,13 +55,13 @@ export type StrictJsonScanResult =
   | {
       readonly ok: false;
       readonly reason: 'duplicate_keys';
-      /** Every distinct duplicated key (unescaped, unsanitized: sanitize before logging, §c.4 14b). */
+      /** Every distinct duplicated key, unescaped and unsanitized: sanitize before logging (§c.4 14b). */
       readonly duplicateKeys: readonly string[];
     }
   | {
       readonly ok: false;
       readonly reason: 'invalid_json' | 'invalid_utf8' | 'too_deep';
-      /** Byte offset (Uint8Array input) or UTF-16 index (string input) near the first offending unit. */
+      /** Byte offset (Uint8Array input) or UTF-16 index (string input) of the offending unit. */
       readonly offset: number;
     };
 
@@ -61,7 +73,7 @@ export interface StrictJsonScanOptions {
 
 /** Options of {@link parseStrictJson}. */
 export interface StrictJsonParseOptions extends StrictJsonScanOptions {
-  /** Maximum UTF-8 size of the document; default {@link DEFAULT_STRICT_JSON_MAX_BYTES}. */
+  /** Maximum size of the document in UTF-8 bytes; default {@link DEFAULT_STRICT_JSON_MAX_BYTES}. */
   readonly maxBytes?: number;
 }
 
@@ -78,9 +90,9 @@ export class StrictJsonError extends Error {
   constructor(
     readonly reason: StrictJsonFailureReason,
     message: string,
-    /** Byte offset (Uint8Array input) or UTF-16 index (string input); absent for `too_large`/duplicates. */
+    /** Byte offset (Uint8Array input) or UTF-16 index (string input); absent for size and duplicates. */
     readonly offset?: number,
-    /** Distinct duplicated keys, for `duplicate_keys` only (unsanitized: see §c.4 14b before logging). */
+    /** Distinct duplicated keys (`duplicate_keys` only), unsanitized: see §c.4 14b before logging. */
     readonly duplicateKeys?: readonly string[],
     options?: { cause?: unknown },
   ) {
@@ -93,62 +105,60 @@ export function isStrictJsonError(error: unknown): error is StrictJsonError {
   return error instanceof StrictJsonError;
 }
 
-/** Validates `body` as exactly one duplicate-free JSON text (checklist step 14a); never throws. */
+/** Validates `body` as exactly one duplicate-free JSON text in UTF-8 (checklist step 14a); never throws. */
 export function scanJsonForDuplicateKeys(
   body: Uint8Array | string,
   options?: StrictJsonScanOptions,
 ): StrictJsonScanResult {
   try {
     const maxDepth = resolveLimit(options?.maxDepth, DEFAULT_STRICT_JSON_MAX_DEPTH);
-    const text = toText(body);
-    if (typeof text === 'number') return { ok: false, reason: 'invalid_utf8', offset: text };
-    const parser = new StrictJsonParser(text, false, maxDepth);
+    const bytes = toBytes(body);
+    if (typeof bytes === 'number') return { ok: false, reason: 'invalid_utf8', offset: bytes };
+    const parser = new StrictJsonParser(bytes, false, maxDepth);
     parser.run();
     const failure = parser.failure;
     if (failure !== null) {
-      return {
-        ok: false,
-        reason: failure,
-        offset: reportedOffset(body, text, parser.failureOffset),
-      };
+      return { ok: false, reason: failure, offset: inputOffset(body, bytes, parser.failureOffset) };
     }
     if (parser.duplicates !== null) {
       return { ok: false, reason: 'duplicate_keys', duplicateKeys: [...parser.duplicates] };
     }
     return SCAN_OK;
   } catch {
-    // Unreachable by design (the grammar code only returns codes). Should a bug or a hostile `options`
-    // getter throw anyway, step 14 must fail closed rather than let the request through.
+    // Unreachable by design (the grammar returns codes). Should a bug or a hostile `options` getter
+    // throw anyway, step 14 fails closed instead of letting the request through.
     return { ok: false, reason: 'invalid_json', offset: 0 };
   }
 }
 
-/** Parses exactly one duplicate-free JSON text like `JSON.parse`; throws only {@link StrictJsonError}. */
+/** Parses exactly one duplicate-free JSON text into the value `JSON.parse` would return; throws only {@link StrictJsonError}. */
 export function parseStrictJson(
   input: Uint8Array | string,
   options?: StrictJsonParseOptions,
 ): unknown {
-  let failure: StrictJsonError;
+  let unexpected: unknown;
   try {
     const maxDepth = resolveLimit(options?.maxDepth, DEFAULT_STRICT_JSON_MAX_DEPTH);
     const maxBytes = resolveLimit(options?.maxBytes, DEFAULT_STRICT_JSON_MAX_BYTES);
-    // Checked before decoding so an oversized document costs no decoding or parsing work.
-    if (exceedsBytes(input, maxBytes)) {
-      throw new StrictJsonError('too_large', `JSON document larger than ${maxBytes} bytes`);
+    // Before any decoding work: an oversized document costs nothing but this comparison. Every UTF-16
+    // code unit of a string needs at least one UTF-8 byte, so `length` is a lower bound.
+    if (typeof input === 'string' ? input.length > maxBytes : byteLengthOf(input) > maxBytes) {
+      throw tooLarge(maxBytes);
     }
-    const text = toText(input);
-    if (typeof text === 'number') {
-      throw new StrictJsonError('invalid_utf8', `Invalid UTF-8 at byte offset ${text}`, text);
+    const bytes = toBytes(input);
+    if (typeof bytes === 'number') {
+      throw new StrictJsonError('invalid_utf8', `Invalid UTF-8 at offset ${bytes}`, bytes);
     }
-    const parser = new StrictJsonParser(text, true, maxDepth);
+    if (bytes.length > maxBytes) throw tooLarge(maxBytes);
+    const parser = new StrictJsonParser(bytes, true, maxDepth);
     const value = parser.run();
     const reason = parser.failure;
     if (reason !== null) {
-      const offset = reportedOffset(input, text, parser.failureOffset);
+      const offset = inputOffset(input, bytes, parser.failureOffset);
       const message =
         reason === 'too_deep'
           ? `JSON nested deeper than ${maxDepth} at offset ${offset}`
-          : `Invalid JSON at offset ${offset}`;
+          : `${reason === 'invalid_utf8' ? 'Invalid UTF-8' : 'Invalid JSON'} at offset ${offset}`;
       throw new StrictJsonError(reason, message, offset);
     }
     if (parser.duplicates !== null) {
@@ -163,12 +173,12 @@ export function parseStrictJson(
     return value;
   } catch (error) {
     if (error instanceof StrictJsonError) throw error;
-    // Not expected; keeps the contract that callers only ever see the typed error.
-    failure = new StrictJsonError('invalid_json', 'Invalid JSON', undefined, undefined, {
-      cause: error,
-    });
+    unexpected = error;
   }
-  throw failure;
+  // Not expected; keeps the contract that callers only ever see the typed error.
+  throw new StrictJsonError('invalid_json', 'Invalid JSON', undefined, undefined, {
+    cause: unexpected,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -176,99 +186,71 @@ export function parseStrictJson(
 
 const SCAN_OK: StrictJsonScanResult = Object.freeze({ ok: true });
 
-// One shared instance: `decode` without `{ stream: true }` keeps no state between calls.
-// `fatal` makes invalid UTF-8 an error instead of U+FFFD (a replacement character would let two
-// different byte strings parse to the same key). `ignoreBOM: true` keeps a BOM in the output so the
-// grammar rejects it (see the module comment) instead of the decoder silently stripping it.
+/**
+ * Decodes already-validated UTF-8 (build mode, large objects, duplicate names). `fatal` is defence in
+ * depth: a replacement character could make two different byte strings equal. `ignoreBOM` keeps a
+ * U+FEFF inside a string value intact (by default the decoder would strip it from a value that starts
+ * with it).
+ */
 const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const UTF8_ENCODER = new TextEncoder();
 
-/** The decoded text, or the byte offset of the first invalid UTF-8 sequence. */
-function toText(input: Uint8Array | string): string | number {
-  if (typeof input === 'string') return input;
-  // `ArrayBuffer.isView` rather than `instanceof Uint8Array`: it also holds for a Buffer from another realm.
-  if (!ArrayBuffer.isView(input)) return 0;
-  try {
-    return UTF8_DECODER.decode(input);
-  } catch {
-    const offset = invalidUtf8Offset(input);
-    if (offset >= 0) return offset;
-    // The decoder refused a valid byte sequence (e.g. a view on a SharedArrayBuffer): decode a copy.
-    return UTF8_DECODER.decode(new Uint8Array(input));
+type IsWellFormed = (this: string) => boolean;
+/** ES2024 `String.prototype.isWellFormed` (Node 20+); not in the ES2023 lib typings. */
+const nativeIsWellFormed = (String.prototype as unknown as { isWellFormed?: IsWellFormed })
+  .isWellFormed;
+
+/** The input as UTF-8 bytes, or the UTF-16 index of a lone surrogate in a string input. */
+function toBytes(input: Uint8Array | string): Uint8Array | number {
+  if (typeof input === 'string') {
+    if (nativeIsWellFormed === undefined || !nativeIsWellFormed.call(input)) {
+      const lone = loneSurrogateIndex(input);
+      if (lone >= 0) return lone;
+    }
+    return UTF8_ENCODER.encode(input);
   }
+  // Any ArrayBufferView is read as bytes; `ArrayBuffer.isView` (unlike `instanceof Uint8Array`) also
+  // holds for a Buffer from another realm. Anything else (untyped JS callers) is not a JSON text.
+  if (input instanceof Uint8Array) return input;
+  if (!ArrayBuffer.isView(input)) return new Uint8Array(0);
+  const view = input as ArrayBufferView;
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
-/** Offset of the first ill-formed sequence per the WHATWG/Unicode UTF-8 rules, or -1 (error path only). */
-function invalidUtf8Offset(bytes: Uint8Array): number {
-  const n = bytes.length;
-  let i = 0;
-  while (i < n) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
+function tooLarge(maxBytes: number): StrictJsonError {
+  return new StrictJsonError('too_large', `JSON document larger than ${maxBytes} bytes`);
+}
+
+function byteLengthOf(input: unknown): number {
+  return ArrayBuffer.isView(input) ? input.byteLength : 0;
+}
+
+function loneSurrogateIndex(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
     }
-    let need: number;
-    // Bounds of the first continuation byte exclude overlong forms, surrogates and > U+10FFFF.
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b === 0xe0) {
-      need = 2;
-      lo = 0xa0;
-    } else if (b === 0xed) {
-      need = 2;
-      hi = 0x9f;
-    } else if (b >= 0xe1 && b <= 0xef) need = 2;
-    else if (b === 0xf0) {
-      need = 3;
-      lo = 0x90;
-    } else if (b === 0xf4) {
-      need = 3;
-      hi = 0x8f;
-    } else if (b >= 0xf1 && b <= 0xf3) need = 3;
-    else return i;
-    // Truncated at the end of the input.
-    if (i + need >= n) return i;
-    const first = bytes[i + 1]!;
-    if (first < lo || first > hi) return i;
-    for (let k = 2; k <= need; k++) {
-      const cont = bytes[i + k]!;
-      if (cont < 0x80 || cont > 0xbf) return i;
-    }
-    i += need + 1;
+    return i;
   }
   return -1;
 }
 
-function exceedsBytes(input: Uint8Array | string, maxBytes: number): boolean {
-  if (typeof input !== 'string') return ArrayBuffer.isView(input) && input.byteLength > maxBytes;
-  // Every UTF-16 code unit needs at least one UTF-8 byte and at most three.
-  if (input.length > maxBytes) return true;
-  if (input.length * 3 <= maxBytes) return false;
-  return utf8Length(input, input.length) > maxBytes;
-}
-
-/** UTF-8 length of `text[0, end)`; a lone surrogate counts 3 bytes (it would be encoded as U+FFFD). */
-function utf8Length(text: string, end: number): number {
-  let bytes = 0;
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end && isLowSurrogate(text.charCodeAt(i + 1))) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
+/** Maps a byte offset back to the caller's units: itself for bytes, a UTF-16 index for a string. */
+function inputOffset(input: Uint8Array | string, bytes: Uint8Array, byteOffset: number): number {
+  if (typeof input !== 'string') return byteOffset;
+  // `bytes` came from TextEncoder on a well-formed string: count code units per lead byte.
+  let units = 0;
+  for (let i = 0; i < byteOffset; i++) {
+    const b = bytes[i]!;
+    if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
   }
-  return bytes;
-}
-
-function isLowSurrogate(c: number): boolean {
-  return c >= 0xdc00 && c <= 0xdfff;
-}
-
-function reportedOffset(input: Uint8Array | string, text: string, index: number): number {
-  return typeof input === 'string' ? index : utf8Length(text, index);
+  return units;
 }
 
 /** A usable non-negative limit; anything else falls back to the default (scan mode must not throw). */
@@ -288,7 +270,6 @@ const PLUS = 0x2b;
 const COMMA = 0x2c;
 const MINUS = 0x2d;
 const DOT = 0x2e;
-const SLASH = 0x2f;
 const DIGIT_0 = 0x30;
 const DIGIT_1 = 0x31;
 const DIGIT_9 = 0x39;
@@ -297,11 +278,13 @@ const UPPER_E = 0x45;
 const LBRACKET = 0x5b;
 const BACKSLASH = 0x5c;
 const RBRACKET = 0x5d;
-const LOWER_B = 0x62;
+const LOWER_A = 0x61;
 const LOWER_E = 0x65;
 const LOWER_F = 0x66;
+const LOWER_L = 0x6c;
 const LOWER_N = 0x6e;
 const LOWER_R = 0x72;
+const LOWER_S = 0x73;
 const LOWER_T = 0x74;
 const LOWER_U = 0x75;
 const LBRACE = 0x7b;
@@ -310,151 +293,309 @@ const RBRACE = 0x7d;
 const KIND_ARRAY = 0;
 const KIND_OBJECT = 1;
 
-/** Up to this many keys an object's seen-keys are a plain array: cheaper than a Set for typical objects. */
-const SMALL_SCOPE_LIMIT = 8;
+/**
+ * Up to this many keys, a new key is checked by comparing byte ranges with the object's earlier keys
+ * (no string is created); beyond it the object's keys move into a `Set<string>`, so a huge object stays
+ * linear. AdCP objects are small.
+ */
+const SMALL_OBJECT_KEYS = 16;
 
-/** The keys seen in one open object. Instances are pooled per depth and reused by sibling objects. */
-class KeyScope {
-  private readonly small: string[] = [];
-  private large: Set<string> | null = null;
+/** Bytes that end the fast loop inside a string: `"`, `\`, controls, and every non-ASCII byte. */
+const STRING_STOP = new Uint8Array(256).fill(1, 0, SPACE).fill(1, 0x80, 256);
+STRING_STOP[QUOTE] = 1;
+STRING_STOP[BACKSLASH] = 1;
 
-  reset(): void {
-    this.small.length = 0;
-    // Dropped, not cleared: a huge set from an earlier sibling should not stay alive.
-    this.large = null;
-  }
+/** The code unit of each one-character escape (`\"` `\\` `\/` `\b` `\f` `\n` `\r` `\t`), else 0. */
+const SIMPLE_ESCAPE = new Uint8Array(256);
+SIMPLE_ESCAPE[QUOTE] = QUOTE;
+SIMPLE_ESCAPE[BACKSLASH] = BACKSLASH;
+SIMPLE_ESCAPE[0x2f] = 0x2f;
+SIMPLE_ESCAPE[0x62] = 0x08;
+SIMPLE_ESCAPE[LOWER_F] = 0x0c;
+SIMPLE_ESCAPE[LOWER_N] = LF;
+SIMPLE_ESCAPE[LOWER_R] = CR;
+SIMPLE_ESCAPE[LOWER_T] = TAB;
 
-  /** Records `key`; false when the object already had it. Amortized O(1). */
-  add(key: string): boolean {
-    const large = this.large;
-    if (large !== null) {
-      if (large.has(key)) return false;
-      large.add(key);
-      return true;
-    }
-    const small = this.small;
-    const n = small.length;
-    for (let j = 0; j < n; j++) if (small[j] === key) return false;
-    if (n < SMALL_SCOPE_LIMIT) {
-      small.push(key);
-      return true;
-    }
-    const set = new Set(small);
-    set.add(key);
-    this.large = set;
-    small.length = 0;
-    return true;
-  }
+function bytesEqual(buf: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (buf[a + k] !== buf[b + k]) return false;
+  return true;
 }
 
 /**
- * One parse over a decoded text. Iterative: the containers being built live in explicit arrays, so
- * nesting costs heap, never call stack. Linear: each code unit is looked at a bounded number of times
- * and key lookups are amortized O(1). Errors are returned as codes (-1 plus `failure`), never thrown.
+ * Length (2–4) of the well-formed UTF-8 sequence whose lead byte (>= 0x80) is at `i`, or 0. The first
+ * continuation byte's bounds exclude overlong forms, UTF-16 surrogates and code points > U+10FFFF
+ * (Unicode table 3-7, the same rules as a fatal TextDecoder).
  */
+function utf8SequenceLength(buf: Uint8Array, i: number, len: number): number {
+  const b = buf[i]!;
+  let need: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) need = 1;
+  else if (b >= 0xe0 && b <= 0xef) {
+    need = 2;
+    if (b === 0xe0) lo = 0xa0;
+    else if (b === 0xed) hi = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    need = 3;
+    if (b === 0xf0) lo = 0x90;
+    else if (b === 0xf4) hi = 0x8f;
+  } else return 0;
+  if (i + need >= len) return 0;
+  const b1 = buf[i + 1]!;
+  if (b1 < lo || b1 > hi) return 0;
+  for (let k = 2; k <= need; k++) if ((buf[i + k]! & 0xc0) !== 0x80) return 0;
+  return need + 1;
+}
+
+/** 0–15 for an ASCII hex digit, else -1 (every shift of -1 by less than 32 stays negative). */
+function hexValue(c: number): number {
+  if (c >= DIGIT_0 && c <= DIGIT_9) return c - DIGIT_0;
+  const lower = c | 0x20;
+  if (lower >= LOWER_A && lower <= LOWER_F) return lower - 0x57;
+  return -1;
+}
+
+/** The code unit of the four hex digits at `i` (caller checked bounds), or a negative number. */
+function hex4(buf: Uint8Array, i: number): number {
+  return (
+    (hexValue(buf[i]!) << 12) |
+    (hexValue(buf[i + 1]!) << 8) |
+    (hexValue(buf[i + 2]!) << 4) |
+    hexValue(buf[i + 3]!)
+  );
+}
+
+/** Skips RFC 8259 whitespace: only these four bytes (a BOM or U+00A0 is not whitespace). */
+function skipWhitespace(buf: Uint8Array, i: number, len: number): number {
+  while (i < len) {
+    const c = buf[i]!;
+    if (c > SPACE || (c !== SPACE && c !== LF && c !== CR && c !== TAB)) break;
+    i++;
+  }
+  return i;
+}
+
+/** Decodes a validated UTF-8 range without escapes. */
+function decodeRaw(buf: Uint8Array, start: number, end: number): string {
+  return UTF8_DECODER.decode(buf.subarray(start, end));
+}
+
+/**
+ * Literal `word` (`true`/`false`/`null`) at `i`, whose first byte the caller matched. Returns its end.
+ */
+function matchLiteral(
+  buf: Uint8Array,
+  i: number,
+  len: number,
+  b1: number,
+  b2: number,
+  b3: number,
+  b4: number,
+): number {
+  if (b4 === 0) {
+    return i + 3 < len && buf[i + 1] === b1 && buf[i + 2] === b2 && buf[i + 3] === b3 ? i + 4 : -1;
+  }
+  return i + 4 < len &&
+    buf[i + 1] === b1 &&
+    buf[i + 2] === b2 &&
+    buf[i + 3] === b3 &&
+    buf[i + 4] === b4
+    ? i + 5
+    : -1;
+}
+
+/** One pass over one document. Failures are reported through `failure`/`failureOffset`, never thrown. */
 class StrictJsonParser {
-  failure: 'invalid_json' | 'too_deep' | null = null;
+  failure: 'invalid_json' | 'invalid_utf8' | 'too_deep' | null = null;
   failureOffset = 0;
   /** Distinct duplicated keys; stays null (no allocation) for the common clean body. */
   duplicates: Set<string> | null = null;
-  /** Out-parameter of `string()` and `member()`: the decoded string or key. */
-  private str = '';
-  /** Out-parameter of `number()` in build mode. */
-  private num = 0;
+  /** Out-parameter of `string()`: whether the string just scanned contained an escape. */
+  private escaped = false;
+
+  // The keys of every open object, as one stack (JSON nesting is LIFO): the keys of the object in
+  // depth slot d are entries keyBase[d] to keyTop - 1. A key is a byte range of the input; keyTexts
+  // holds its decoded text when one was needed (escaped keys, whose bytes are not canonical).
+  private readonly keyStarts: number[] = [];
+  private readonly keyEnds: number[] = [];
+  private readonly keyTexts: (string | undefined)[] = [];
+  private readonly keyBase: number[] = [];
+  /** Per depth slot: true once the object has a key with text (the byte-only fast path is off). */
+  private readonly keyHasText: boolean[] = [];
+  /** Per depth slot: the object's keys once it has more than SMALL_OBJECT_KEYS, else null. */
+  private readonly keySets: (Set<string> | null)[] = [];
+  private keyTop = 0;
+  private readonly len: number;
 
   constructor(
-    private readonly src: string,
+    readonly buf: Uint8Array,
     /** true: build values (parse mode); false: validate only (scan mode). */
     private readonly build: boolean,
     private readonly maxDepth: number,
-  ) {}
+  ) {
+    this.len = buf.length;
+  }
 
-  /** The document's value in build mode, `undefined` otherwise or on failure (see `failure`). */
+  /** The document's value in build mode; `undefined` in scan mode or on failure (see `failure`). */
   run(): unknown {
-    const src = this.src;
+    const buf = this.buf;
+    const len = this.len;
     const build = this.build;
+    const maxDepth = this.maxDepth;
+    // Explicit stacks indexed by depth - 1 (the open container's slot).
     const kinds: number[] = [];
-    const scopes: KeyScope[] = [];
     const containers: unknown[] = [];
     const memberKeys: string[] = [];
+    const keyStarts = this.keyStarts;
+    const keyEnds = this.keyEnds;
+    const keyTexts = this.keyTexts;
+    const keyBase = this.keyBase;
+    const keyHasText = this.keyHasText;
+    const keySets = this.keySets;
     let depth = 0;
+    let expectKey = false;
     let value: unknown;
-    let i = this.ws(0);
+    let i = skipWhitespace(buf, 0, len);
 
+    // Hot paths are written inline (compact JSON has no whitespace and few escapes): the fast loop over
+    // an unescaped string, and the whitespace check before each call to `skipWhitespace`.
     for (;;) {
-      // A value starts at i (whitespace already skipped).
-      const c = src.charCodeAt(i);
-      if (c === LBRACE || c === LBRACKET) {
-        if (depth >= this.maxDepth) return this.fail('too_deep', i);
+      if (expectKey) {
+        // `"key" ws : ws`, right after `{` or `,` inside an object.
+        expectKey = false;
+        if (i >= len || buf[i] !== QUOTE) return this.fail('invalid_json', i);
+        let end = i + 1;
+        while (end < len && STRING_STOP[buf[end]!] === 0) end++;
+        let escaped = false;
+        if (end < len && buf[end] === QUOTE) end++;
+        else {
+          end = this.string(i);
+          if (end < 0) return undefined;
+          escaped = this.escaped;
+        }
+        const d = depth - 1;
+        const start = i + 1;
+        const stop = end - 1;
+        if (escaped || keyHasText[d] || keySets[d] !== null) {
+          this.slowKey(d, start, stop, escaped);
+        } else {
+          // Fast path: unescaped keys of a small object, compared as bytes.
+          const length = stop - start;
+          const top = this.keyTop;
+          let seen = false;
+          for (let j = keyBase[d]!; j < top; j++) {
+            const s = keyStarts[j]!;
+            if (keyEnds[j]! - s === length && bytesEqual(buf, s, start, length)) {
+              seen = true;
+              break;
+            }
+          }
+          if (seen) this.duplicate(start, stop, false);
+          else if (top - keyBase[d]! < SMALL_OBJECT_KEYS) {
+            keyStarts[top] = start;
+            keyEnds[top] = stop;
+            keyTexts[top] = undefined;
+            this.keyTop = top + 1;
+          } else this.slowKey(d, start, stop, false);
+        }
+        if (build) memberKeys[d] = this.text(start, stop, escaped);
+        i = end;
+        if (i < len && buf[i]! <= SPACE) i = skipWhitespace(buf, i, len);
+        if (i >= len || buf[i] !== COLON) return this.fail('invalid_json', i);
+        i++;
+        if (i < len && buf[i]! <= SPACE) i = skipWhitespace(buf, i, len);
+      }
+
+      // A value starts at i.
+      if (i >= len) return this.fail('invalid_json', i);
+      const c = buf[i]!;
+      if (c === QUOTE) {
+        let end = i + 1;
+        while (end < len && STRING_STOP[buf[end]!] === 0) end++;
+        let escaped = false;
+        if (end < len && buf[end] === QUOTE) end++;
+        else {
+          end = this.string(i);
+          if (end < 0) return undefined;
+          escaped = this.escaped;
+        }
+        if (build) value = this.text(i + 1, end - 1, escaped);
+        i = end;
+      } else if (c === LBRACE || c === LBRACKET) {
+        if (depth >= maxDepth) return this.fail('too_deep', i);
         const isObject = c === LBRACE;
-        i = this.ws(i + 1);
-        if (src.charCodeAt(i) === (isObject ? RBRACE : RBRACKET)) {
+        i++;
+        if (i < len && buf[i]! <= SPACE) i = skipWhitespace(buf, i, len);
+        if (i < len && buf[i] === (isObject ? RBRACE : RBRACKET)) {
           i++;
           if (build) value = isObject ? {} : [];
         } else {
           kinds[depth] = isObject ? KIND_OBJECT : KIND_ARRAY;
           if (build) containers[depth] = isObject ? {} : [];
           if (isObject) {
-            let scope = scopes[depth];
-            if (scope === undefined) {
-              scope = new KeyScope();
-              scopes[depth] = scope;
-            } else scope.reset();
-            i = this.member(i, scope);
-            if (i < 0) return undefined;
-            if (build) memberKeys[depth] = this.str;
+            keyBase[depth] = this.keyTop;
+            keyHasText[depth] = false;
+            keySets[depth] = null;
+            expectKey = true;
           }
           depth++;
           continue;
         }
-      } else if (c === QUOTE) {
-        i = this.string(i, build);
-        if (i < 0) return undefined;
-        if (build) value = this.str;
       } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
-        i = this.number(i);
-        if (i < 0) return undefined;
-        if (build) value = this.num;
-      } else if (c === LOWER_T && src.startsWith('true', i)) {
-        i += 4;
-        value = true;
-      } else if (c === LOWER_F && src.startsWith('false', i)) {
-        i += 5;
-        value = false;
-      } else if (c === LOWER_N && src.startsWith('null', i)) {
-        i += 4;
-        value = null;
+        const end = this.number(i);
+        if (end < 0) return undefined;
+        // The grammar is a subset of StringNumericLiteral, so Number() rounds exactly as JSON.parse.
+        if (build) value = Number(decodeRaw(buf, i, end));
+        i = end;
       } else {
-        return this.fail('invalid_json', i);
+        let end = -1;
+        if (c === LOWER_T) {
+          end = matchLiteral(buf, i, len, LOWER_R, LOWER_U, LOWER_E, 0);
+          value = true;
+        } else if (c === LOWER_F) {
+          end = matchLiteral(buf, i, len, LOWER_A, LOWER_L, LOWER_S, LOWER_E);
+          value = false;
+        } else if (c === LOWER_N) {
+          end = matchLiteral(buf, i, len, LOWER_U, LOWER_L, LOWER_L, 0);
+          value = null;
+        }
+        if (end < 0) return this.fail('invalid_json', i);
+        i = end;
       }
 
       // A complete value ends at i: attach it to its container, then close every container that ends
       // here, until a comma asks for the next value or the top level is done.
       for (;;) {
-        i = this.ws(i);
-        if (depth === 0) {
-          if (i !== src.length) return this.fail('invalid_json', i);
-          return value;
-        }
+        if (i < len && buf[i]! <= SPACE) i = skipWhitespace(buf, i, len);
+        if (depth === 0) return i === len ? value : this.fail('invalid_json', i);
+        if (i >= len) return this.fail('invalid_json', i);
         const d = depth - 1;
-        const next = src.charCodeAt(i);
+        const next = buf[i]!;
         if (kinds[d] === KIND_ARRAY) {
           if (build) (containers[d] as unknown[]).push(value);
-          if (next === COMMA) {
-            i = this.ws(i + 1);
+          if (next !== COMMA) {
+            if (next !== RBRACKET) return this.fail('invalid_json', i);
+          } else {
+            i++;
+            if (i < len && buf[i]! <= SPACE) i = skipWhitespace(buf, i, len);
             break;
           }
-          if (next !== RBRACKET) return this.fail('invalid_json', i);
         } else {
           if (build) defineMember(containers[d] as Record<string, unknown>, memberKeys[d]!, value);
-          if (next === COMMA) {
-            i = this.member(this.ws(i + 1), scopes[d]!);
-            if (i < 0) return undefined;
-            if (build) memberKeys[d] = this.str;
+          if (next !== COMMA) {
+            if (next !== RBRACE) return this.fail('invalid_json', i);
+          } else {
+            i++;
+            if (i < len && buf[i]! <= SPACE) i = skipWhitespace(buf, i, len);
+            expectKey = true;
             break;
           }
-          if (next !== RBRACE) return this.fail('invalid_json', i);
+          // The object closes: drop its keys from the key stack.
+          this.keyTop = keyBase[d]!;
+          keySets[d] = null;
         }
+        // Close the container at slot d; it becomes the value just completed in its parent.
         i++;
         depth = d;
         if (build) {
@@ -465,167 +606,190 @@ class StrictJsonParser {
     }
   }
 
-  private fail(reason: 'invalid_json' | 'too_deep', offset: number): undefined {
+  /**
+   * Records a failure. A grammar error on a byte that is not well-formed UTF-8 (e.g. a stray 0xFF) is
+   * reported as `invalid_utf8`, so that reason covers every ill-formed sequence that is reached.
+   */
+  private fail(reason: 'invalid_json' | 'invalid_utf8' | 'too_deep', offset: number): undefined {
+    if (
+      reason === 'invalid_json' &&
+      offset < this.len &&
+      this.buf[offset]! >= 0x80 &&
+      utf8SequenceLength(this.buf, offset, this.len) === 0
+    ) {
+      reason = 'invalid_utf8';
+    }
     this.failure = reason;
     this.failureOffset = offset;
     return undefined;
   }
 
-  /** Records an `invalid_json` failure at `offset`; returns the helpers' -1 failure index. */
-  private invalid(offset: number): number {
-    this.failure = 'invalid_json';
-    this.failureOffset = offset;
+  /** `fail` for the helpers, which signal failure with -1. */
+  private invalid(reason: 'invalid_json' | 'invalid_utf8', offset: number): number {
+    this.fail(reason, offset);
     return -1;
   }
 
-  /** Skips RFC 8259 whitespace (only these four; a BOM or U+00A0 is not whitespace). */
-  private ws(i: number): number {
-    const src = this.src;
-    for (;;) {
-      const c = src.charCodeAt(i);
-      if (c === SPACE || c === LF || c === CR || c === TAB) i++;
-      else return i;
+  /**
+   * Key lookup by decoded text, for what the byte fast path cannot decide: an escaped key (its bytes
+   * are not canonical: `"\u0061"` equals `"a"`), an object that already holds such a key, and objects
+   * past SMALL_OBJECT_KEYS (moved into a Set so lookups stay O(1)).
+   */
+  private slowKey(d: number, start: number, end: number, escaped: boolean): void {
+    const text = this.text(start, end, escaped);
+    const sets = this.keySets;
+    let set = sets[d]!;
+    if (set === null) {
+      const base = this.keyBase[d]!;
+      const top = this.keyTop;
+      const texts = this.keyTexts;
+      if (top - base < SMALL_OBJECT_KEYS) {
+        this.keyHasText[d] = true;
+        for (let j = base; j < top; j++) {
+          let other = texts[j];
+          if (other === undefined) {
+            other = this.text(this.keyStarts[j]!, this.keyEnds[j]!, false);
+            texts[j] = other;
+          }
+          if (other === text) {
+            this.duplicate(start, end, escaped);
+            return;
+          }
+        }
+        this.keyStarts[top] = start;
+        this.keyEnds[top] = end;
+        texts[top] = text;
+        this.keyTop = top + 1;
+        return;
+      }
+      set = new Set<string>();
+      for (let j = base; j < top; j++) {
+        set.add(texts[j] ?? this.text(this.keyStarts[j]!, this.keyEnds[j]!, false));
+      }
+      // The entries now live in the set; nested objects may reuse the stack from here.
+      this.keyTop = base;
+      sets[d] = set;
     }
+    if (set.has(text)) this.duplicate(start, end, escaped);
+    else set.add(text);
   }
 
-  /** `"key" ws : ws` at i; records the key (in `str`) and returns where its value starts, or -1. */
-  private member(i: number, scope: KeyScope): number {
-    const src = this.src;
-    if (src.charCodeAt(i) !== QUOTE) return this.invalid(i);
-    i = this.string(i, true);
-    if (i < 0) return -1;
-    const key = this.str;
-    if (!scope.add(key)) {
-      if (this.duplicates === null) this.duplicates = new Set();
-      this.duplicates.add(key);
-    }
-    i = this.ws(i);
-    if (src.charCodeAt(i) !== COLON) return this.invalid(i);
-    return this.ws(i + 1);
+  /** Remembers a duplicated key by its decoded name (distinct names only). */
+  private duplicate(start: number, end: number, escaped: boolean): void {
+    if (this.duplicates === null) this.duplicates = new Set();
+    this.duplicates.add(this.text(start, end, escaped));
   }
 
   /**
-   * The string whose opening quote is at `start`; returns the index after the closing quote, or -1.
-   * With `materialize`, the unescaped string is left in `str`: a plain `slice` when there is no escape
-   * (the common case, no copy for long keys), otherwise the chunks between escapes plus decoded units.
+   * Validates the string whose opening quote is at `start` (escapes, no raw controls, well-formed
+   * UTF-8); returns the index after its closing quote, or -1. Sets `escaped`.
    */
-  private string(start: number, materialize: boolean): number {
-    const src = this.src;
-    const len = src.length;
-    let i = start + 1;
-    let chunk = i;
-    let decoded = '';
+  private string(start: number): number {
+    const buf = this.buf;
+    const len = this.len;
     let escaped = false;
+    let i = start + 1;
     for (;;) {
-      if (i >= len) return this.invalid(len);
-      const c = src.charCodeAt(i);
+      // The common bytes (printable ASCII) cost one table load each.
+      while (i < len && STRING_STOP[buf[i]!] === 0) i++;
+      if (i >= len) return this.invalid('invalid_json', len);
+      const c = buf[i]!;
       if (c === QUOTE) {
-        if (materialize) this.str = escaped ? decoded + src.slice(chunk, i) : src.slice(chunk, i);
+        this.escaped = escaped;
         return i + 1;
       }
       if (c === BACKSLASH) {
-        let unit: number;
-        let width = 2;
-        switch (src.charCodeAt(i + 1)) {
-          case QUOTE:
-            unit = QUOTE;
-            break;
-          case BACKSLASH:
-            unit = BACKSLASH;
-            break;
-          case SLASH:
-            unit = SLASH;
-            break;
-          case LOWER_B:
-            unit = 0x08;
-            break;
-          case LOWER_F:
-            unit = 0x0c;
-            break;
-          case LOWER_N:
-            unit = LF;
-            break;
-          case LOWER_R:
-            unit = CR;
-            break;
-          case LOWER_T:
-            unit = TAB;
-            break;
-          case LOWER_U:
-            // Any code unit, lone surrogates included (as JSON.parse); a pair of escapes decodes to the
-            // same UTF-16 as the raw character, so the two spellings compare equal as keys.
-            unit =
-              (hexValue(src.charCodeAt(i + 2)) << 12) |
-              (hexValue(src.charCodeAt(i + 3)) << 8) |
-              (hexValue(src.charCodeAt(i + 4)) << 4) |
-              hexValue(src.charCodeAt(i + 5));
-            if (unit < 0) return this.invalid(i);
-            width = 6;
-            break;
-          default:
-            return this.invalid(i);
-        }
-        if (materialize) decoded += src.slice(chunk, i) + String.fromCharCode(unit);
         escaped = true;
+        if (i + 1 >= len) return this.invalid('invalid_json', len);
+        const e = buf[i + 1]!;
+        if (e === LOWER_U) {
+          // Any code unit, lone surrogates included (as JSON.parse).
+          if (i + 5 >= len || hex4(buf, i + 2) < 0) return this.invalid('invalid_json', i);
+          i += 6;
+        } else if (SIMPLE_ESCAPE[e] !== 0) {
+          i += 2;
+        } else {
+          return this.invalid('invalid_json', i);
+        }
+      } else if (c < SPACE) {
+        // RFC 8259 §7: U+0000–U+001F must be escaped (DEL and everything else may appear raw).
+        return this.invalid('invalid_json', i);
+      } else {
+        const width = utf8SequenceLength(buf, i, len);
+        if (width === 0) return this.invalid('invalid_utf8', i);
         i += width;
-        chunk = i;
+      }
+    }
+  }
+
+  /** The decoded content of a validated string body `[start, end)`. */
+  text(start: number, end: number, escaped: boolean): string {
+    const buf = this.buf;
+    if (!escaped) return decodeRaw(buf, start, end);
+    let out = '';
+    let chunk = start;
+    let i = start;
+    while (i < end) {
+      if (buf[i] !== BACKSLASH) {
+        i++;
         continue;
       }
-      // RFC 8259 §7: U+0000–U+001F must be escaped. Everything else (DEL, raw surrogates in a string
-      // input) is allowed, as in JSON.parse.
-      if (c < SPACE) return this.invalid(i);
-      i++;
+      // Chunks end only at an ASCII backslash, so a UTF-8 sequence is never split.
+      if (i > chunk) out += decodeRaw(buf, chunk, i);
+      const e = buf[i + 1]!;
+      if (e === LOWER_U) {
+        // Two escaped halves of a pair become adjacent code units: the same UTF-16 as the raw character.
+        out += String.fromCharCode(hex4(buf, i + 2));
+        i += 6;
+      } else {
+        out += String.fromCharCode(SIMPLE_ESCAPE[e]!);
+        i += 2;
+      }
+      chunk = i;
     }
+    if (chunk < end) out += decodeRaw(buf, chunk, end);
+    return out;
   }
 
   /** `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` at `start`; returns its end or -1. */
   private number(start: number): number {
-    const src = this.src;
+    const buf = this.buf;
+    const len = this.len;
     let i = start;
-    // charCodeAt past the end is NaN, which fails every comparison below: no separate bounds checks.
-    let c = src.charCodeAt(i);
-    if (c === MINUS) c = src.charCodeAt(++i);
-    if (c === DIGIT_0) c = src.charCodeAt(++i);
-    else if (c >= DIGIT_1 && c <= DIGIT_9) {
-      do c = src.charCodeAt(++i);
-      while (c >= DIGIT_0 && c <= DIGIT_9);
-    } else return this.invalid(i);
-    if (c === DOT) {
-      c = src.charCodeAt(++i);
-      if (!(c >= DIGIT_0 && c <= DIGIT_9)) return this.invalid(i);
-      do c = src.charCodeAt(++i);
-      while (c >= DIGIT_0 && c <= DIGIT_9);
+    if (buf[i] === MINUS) i++;
+    if (i < len && buf[i] === DIGIT_0) i++;
+    else if (i < len && buf[i]! >= DIGIT_1 && buf[i]! <= DIGIT_9) i = skipDigits(buf, i + 1, len);
+    else return this.invalid('invalid_json', i);
+    if (i < len && buf[i] === DOT) {
+      const from = i + 1;
+      i = skipDigits(buf, from, len);
+      if (i === from) return this.invalid('invalid_json', i);
     }
-    if (c === LOWER_E || c === UPPER_E) {
-      c = src.charCodeAt(++i);
-      if (c === PLUS || c === MINUS) c = src.charCodeAt(++i);
-      if (!(c >= DIGIT_0 && c <= DIGIT_9)) return this.invalid(i);
-      do c = src.charCodeAt(++i);
-      while (c >= DIGIT_0 && c <= DIGIT_9);
+    if (i < len && (buf[i] === LOWER_E || buf[i] === UPPER_E)) {
+      i++;
+      if (i < len && (buf[i] === PLUS || buf[i] === MINUS)) i++;
+      const from = i;
+      i = skipDigits(buf, from, len);
+      if (i === from) return this.invalid('invalid_json', i);
     }
-    // The grammar above is a subset of StringNumericLiteral, so Number() rounds exactly as JSON.parse.
-    if (this.build) this.num = Number(src.slice(start, i));
     return i;
   }
 }
 
-/** 0–15 for a hex digit, else -1: every left shift of -1 below 32 keeps the sign bit, so ORing four stays negative. */
-function hexValue(c: number): number {
-  if (c >= DIGIT_0 && c <= DIGIT_9) return c - DIGIT_0;
-  const lower = c | 0x20;
-  if (lower >= 0x61 && lower <= 0x66) return lower - 0x57;
-  return -1;
+function skipDigits(buf: Uint8Array, i: number, len: number): number {
+  while (i < len && buf[i]! >= DIGIT_0 && buf[i]! <= DIGIT_9) i++;
+  return i;
 }
 
 const DATA_PROPERTY: PropertyDescriptor = { writable: true, enumerable: true, configurable: true };
 
 /**
- * Adds a member like JSON.parse does (CreateDataProperty), never through a setter.
+ * Adds a member the way JSON.parse does (CreateDataProperty), never through a setter.
  *
- * Prototype-pollution choice: objects are ordinary `{}` (same shape and prototype as JSON.parse output,
- * so consumers and deep-equality see no difference), and any key that already resolves on the object,
- * through its own members or Object.prototype (`__proto__`, `constructor`, `toString`…), is written with
- * `Object.defineProperty`. So `"__proto__"` becomes an own data property and can never replace the
+ * Prototype-pollution choice: objects are ordinary `{}` (same prototype and shape as JSON.parse output,
+ * so consumers and deep equality see no difference), and a key that already resolves on the object,
+ * through Object.prototype (`__proto__`, `constructor`, `toString`…) or an earlier duplicate, is written
+ * with `Object.defineProperty`. `"__proto__"` thus becomes an own data property and never replaces the
  * prototype, and a frozen Object.prototype (hardened runtimes) cannot make plain assignment throw.
  */
 function defineMember(target: Record<string, unknown>, key: string, value: unknown): void {

@@ -1,0 +1,75 @@
+/**
+ * The heap held by the in-memory replay store at a given number of entries for one keyid. Imported by
+ * `npm run bench`; also runnable alone after `npm run build:run`:
+ * `node --expose-gc build/bench/replay-memory.js [entries]`.
+ */
+import { randomFillSync } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { ManualClock } from '../lib/core/clock.js';
+import { InMemoryReplayStore } from '../lib/core/in-memory-replay.store.js';
+
+const NONCE_BYTES = 16;
+const KEYID = 'bench-replay-keyid';
+
+/** Heap growth (MB) of a fresh store after `entries` distinct random 16-byte base64url nonces for one keyid. */
+export async function measureReplayMemory(
+  entries = 1_000_000,
+): Promise<{ heapMb: number; entries: number }> {
+  const gc = globalThis.gc;
+  if (typeof gc !== 'function') {
+    throw new Error('measureReplayMemory needs a forced GC: run node with --expose-gc');
+  }
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const expiresAtMs = clock.now() + 300_000;
+  // Random bytes drawn in one call: a million small crypto calls would dominate the run. The buffer
+  // lives outside the JS heap and is dropped before the second measurement anyway.
+  const random = randomFillSync(Buffer.allocUnsafe(entries * NONCE_BYTES));
+
+  const baseline = await settledHeapUsed(gc);
+  // Sized to the run so the cap never interferes with what is measured.
+  const store = new InMemoryReplayStore({ perKeyidCap: Math.max(entries, 1) });
+  for (let i = 0; i < entries; i++) {
+    const nonce = random.toString('base64url', i * NONCE_BYTES, (i + 1) * NONCE_BYTES);
+    const answer = store.checkAndInsert(KEYID, nonce, expiresAtMs, clock.now());
+    if (answer !== 'ok') throw new Error(`insert ${i} answered ${answer}`);
+  }
+  const heapUsed = await settledHeapUsed(gc);
+  // Read after measuring so the store is certainly still reachable when the heap is sampled.
+  const held = store.size;
+  if (held !== entries) throw new Error(`the store holds ${held} entries, expected ${entries}`);
+  return { heapMb: (heapUsed - baseline) / (1024 * 1024), entries: held };
+}
+
+/** `heapUsed` after full collections, with a macrotask in between so pending finalization has run. */
+async function settledHeapUsed(gc: () => void): Promise<number> {
+  for (let i = 0; i < 2; i++) {
+    gc();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function isMainModule(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
+  const requested = process.argv[2] === undefined ? 1_000_000 : Number(process.argv[2]);
+  if (!Number.isInteger(requested) || requested < 0) {
+    throw new Error(`entries must be a non-negative integer, got ${process.argv[2]}`);
+  }
+  const { heapMb, entries } = await measureReplayMemory(requested);
+  console.log(
+    `replay store, ${entries.toLocaleString('en-US')} entries: ${heapMb.toFixed(1)} MB heap ` +
+      '(target ≤ 200 MB for 1,000,000)',
+  );
+  console.log(JSON.stringify({ replay_heap_mb: Number(heapMb.toFixed(1)), entries }));
+}

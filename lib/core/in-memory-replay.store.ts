@@ -1,0 +1,232 @@
+import { type ReplayInsertResult, ReplayStore } from './replay-store.interface.js';
+
+/** The spec's recommended per-keyid entry cap for requests (§g). */
+export const DEFAULT_PER_KEYID_CAP = 1_000_000;
+
+/**
+ * V8 refuses to grow a `Set` past 2^24 entries (it throws `RangeError: Set maximum size exceeded`), and
+ * each keyid's nonces live in one `Set`, so a larger per-keyid cap could never be reached.
+ */
+const MAX_PER_KEYID_CAP = 2 ** 24;
+
+/** Options of {@link InMemoryReplayStore}. */
+export interface InMemoryReplayStoreOptions {
+  /** Live entries one keyid may hold before its new nonces answer `rate_abuse` (§g). Default 1,000,000. */
+  perKeyidCap?: number;
+  /**
+   * A ceiling on live entries across all keyids, separate from the per-keyid cap. When it is reached,
+   * new inserts answer `rate_abuse` (a live entry is never evicted to make room). Default: none.
+   */
+  maxTotalEntries?: number;
+  /**
+   * Called once each time a keyid reaches its per-keyid cap (not on every refused request); called again
+   * only after expiries took the keyid below the cap and it reached the cap anew. It runs synchronously
+   * after the insert; anything it throws is ignored, so alerting can never change a verification result.
+   */
+  onCapReached?: (keyid: string) => void;
+}
+
+/** The entries of one keyid that expire at the same instant. */
+class ExpiryBucket {
+  /** Nonce references only: the strings themselves are shared with the keyid's `Set`. */
+  readonly nonces: string[] = [];
+
+  constructor(
+    readonly expiresAtMs: number,
+    readonly owner: KeyidEntries,
+  ) {}
+}
+
+/** What the store holds for one keyid. */
+class KeyidEntries {
+  /** Every live nonce of the keyid; its size is the exact count the cap is compared against. */
+  readonly nonces = new Set<string>();
+  /** The keyid's buckets still in the heap, by expiry, so a new entry joins its expiry's bucket. */
+  readonly buckets = new Map<number, ExpiryBucket>();
+  /** The bucket used last: consecutive requests mostly share an expiry, which saves a Map lookup. */
+  lastBucket: ExpiryBucket | undefined = undefined;
+
+  constructor(readonly keyid: string) {}
+}
+
+/**
+ * A process-local {@link ReplayStore}: exact `(keyid, nonce)` dedup with a per-keyid cap and an optional
+ * total ceiling, both enforced by refusal, never by eviction (§g).
+ *
+ * Layout, chosen for memory (about 70 MB for 1,000,000 entries of 22-character nonces) and speed:
+ * - per keyid, a `Set` of live nonces: no per-entry object, and the count the cap needs is `set.size`
+ *   (one `Set` per keyid also keeps each under V8's 2^24-entry limit);
+ * - entries that expire at the same millisecond share one bucket (an array of nonce references), and a
+ *   binary min-heap orders all buckets of all keyids by expiry. The verifier's expiries are whole
+ *   seconds (`expires` + 60 s), so a keyid has at most a few hundred buckets at a time.
+ *
+ * Every call first pops the buckets whose expiry is at or before `nowMs` and deletes their nonces, so
+ * everything held is live: counts (per keyid and total) are exact, a drained keyid is dropped so its
+ * memory returns, and each entry is deleted exactly once (amortized O(1) per operation, no timers, no
+ * scans). Time only moves forward: the store uses the largest `nowMs` it has been given, since swept
+ * entries cannot be brought back if a clock steps backwards.
+ *
+ * Synchronous: answers are plain values, never Promises, and each call is atomic on the event loop.
+ */
+export class InMemoryReplayStore extends ReplayStore {
+  /** Live entries one keyid may hold. */
+  readonly perKeyidCap: number;
+  /** Live entries all keyids together may hold (`Infinity` when there is no ceiling). */
+  readonly maxTotalEntries: number;
+
+  private readonly onCapReached: ((keyid: string) => void) | undefined;
+  private readonly keyids = new Map<string, KeyidEntries>();
+  /** Min-heap of buckets by `expiresAtMs`. */
+  private readonly heap: ExpiryBucket[] = [];
+  private total = 0;
+  private nowMs = Number.NEGATIVE_INFINITY;
+
+  constructor(options: InMemoryReplayStoreOptions = {}) {
+    super();
+    const perKeyidCap = options.perKeyidCap ?? DEFAULT_PER_KEYID_CAP;
+    if (!Number.isInteger(perKeyidCap) || perKeyidCap < 1 || perKeyidCap > MAX_PER_KEYID_CAP) {
+      throw new RangeError(
+        `perKeyidCap must be an integer from 1 to ${MAX_PER_KEYID_CAP}, got ${perKeyidCap}`,
+      );
+    }
+    const maxTotalEntries = options.maxTotalEntries ?? Number.POSITIVE_INFINITY;
+    if (
+      maxTotalEntries !== Number.POSITIVE_INFINITY &&
+      (!Number.isInteger(maxTotalEntries) || maxTotalEntries < 1)
+    ) {
+      throw new RangeError(`maxTotalEntries must be a positive integer, got ${maxTotalEntries}`);
+    }
+    this.perKeyidCap = perKeyidCap;
+    this.maxTotalEntries = maxTotalEntries;
+    this.onCapReached = options.onCapReached;
+  }
+
+  /** Live entries across all keyids, as of the latest time the store was given. */
+  get size(): number {
+    return this.total;
+  }
+
+  /** Step 9a: whether `keyid` holds `perKeyidCap` live entries (the total ceiling is not consulted). */
+  override isCapReached(keyid: string, nowMs: number): boolean {
+    this.advance(nowMs);
+    const entries = this.keyids.get(keyid);
+    return entries !== undefined && entries.nonces.size >= this.perKeyidCap;
+  }
+
+  /**
+   * Steps 12 and 13: `replayed` if `(keyid, nonce)` is live; else `rate_abuse` if the keyid is at its
+   * cap or the store at its total ceiling; else holds the entry until `expiresAtMs` (exclusive) and
+   * answers `ok`. An entry whose expiry is not after `nowMs` is expired at once, so it is not held.
+   */
+  override checkAndInsert(
+    keyid: string,
+    nonce: string,
+    expiresAtMs: number,
+    nowMs: number,
+  ): ReplayInsertResult {
+    // NaN would never compare as expired: the entry would count toward the cap forever.
+    if (Number.isNaN(expiresAtMs)) throw new RangeError('expiresAtMs is NaN');
+    const now = this.advance(nowMs);
+    let entries = this.keyids.get(keyid);
+    if (entries !== undefined) {
+      // Replay outranks the cap: a replayed nonce is reported as such even from a capped keyid.
+      if (entries.nonces.has(nonce)) return 'replayed';
+      if (entries.nonces.size >= this.perKeyidCap) return 'rate_abuse';
+    }
+    if (this.total >= this.maxTotalEntries) return 'rate_abuse';
+    if (expiresAtMs <= now) return 'ok';
+
+    if (entries === undefined) {
+      entries = new KeyidEntries(keyid);
+      this.keyids.set(keyid, entries);
+    }
+    entries.nonces.add(nonce);
+    this.total++;
+    let bucket = entries.lastBucket;
+    if (bucket === undefined || bucket.expiresAtMs !== expiresAtMs) {
+      bucket = entries.buckets.get(expiresAtMs);
+      if (bucket === undefined) {
+        bucket = new ExpiryBucket(expiresAtMs, entries);
+        entries.buckets.set(expiresAtMs, bucket);
+        this.pushBucket(bucket);
+      }
+      entries.lastBucket = bucket;
+    }
+    bucket.nonces.push(nonce);
+
+    // Counts grow one insert at a time, so equality marks the transition into the capped state.
+    if (entries.nonces.size === this.perKeyidCap && this.onCapReached !== undefined) {
+      try {
+        this.onCapReached(keyid);
+      } catch {
+        // Deliberately ignored: the entry is held and the answer is `ok` whatever the alert hook does.
+      }
+    }
+    return 'ok';
+  }
+
+  /** Drops every entry. The store holds no timer or connection, so nothing else needs releasing. */
+  override async close(): Promise<void> {
+    this.keyids.clear();
+    this.heap.length = 0;
+    this.total = 0;
+  }
+
+  /** Moves the store's time forward to `nowMs` and removes every entry expired by then. */
+  private advance(nowMs: number): number {
+    if (Number.isNaN(nowMs)) throw new RangeError('nowMs is NaN');
+    this.nowMs = nowMs;
+    const now = this.nowMs;
+    const heap = this.heap;
+    while (heap.length > 0 && heap[0]!.expiresAtMs <= now) this.expire(this.popBucket());
+    return now;
+  }
+
+  private expire(bucket: ExpiryBucket): void {
+    const entries = bucket.owner;
+    const nonces = entries.nonces;
+    for (const nonce of bucket.nonces) nonces.delete(nonce);
+    this.total -= bucket.nonces.length;
+    entries.buckets.delete(bucket.expiresAtMs);
+    if (entries.lastBucket === bucket) entries.lastBucket = undefined;
+    // Each live nonce sits in exactly one bucket, so an empty Set means the keyid has no bucket left.
+    if (nonces.size === 0 && this.keyids.get(entries.keyid) === entries) {
+      this.keyids.delete(entries.keyid);
+    }
+  }
+
+  private pushBucket(bucket: ExpiryBucket): void {
+    const heap = this.heap;
+    let index = heap.length;
+    heap.push(bucket);
+    while (index > 0) {
+      const parentIndex = (index - 1) >> 1;
+      const parent = heap[parentIndex]!;
+      if (parent.expiresAtMs <= bucket.expiresAtMs) break;
+      heap[index] = parent;
+      index = parentIndex;
+    }
+    heap[index] = bucket;
+  }
+
+  private popBucket(): ExpiryBucket {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    const length = heap.length;
+    if (length === 0) return top;
+    let index = 0;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      const child =
+        right < length && heap[right]!.expiresAtMs < heap[left]!.expiresAtMs ? right : left;
+      if (heap[child]!.expiresAtMs >= last.expiresAtMs) break;
+      heap[index] = heap[child]!;
+      index = child;
+    }
+    heap[index] = last;
+    return top;
+  }
+}

@@ -1,0 +1,361 @@
+import {
+  BinaryEncodingError,
+  decodeBase64Tolerant,
+  decodeBase64UrlStrict,
+  decodeSfBinaryStrict,
+} from './binary-encoding.js';
+import { SignatureVerificationError } from './signature-verification.error.js';
+import {
+  parseDictionary,
+  StructuredFieldParseError,
+  serializeInnerList,
+} from './structured-fields/structured-field.parser.js';
+import type { SfDictionary, SfInnerList } from './structured-fields/structured-field.types.js';
+import type { SigningProfileVersion } from './verifier-options.interface.js';
+
+/**
+ * Checklist step 1 (spec §c.2): parse `Signature-Input` / `Signature` (RFC 9421 §4, RFC 8941), select
+ * the label `sig1`, decode its signature per profile (§a.7); plus the step-1 checks on the covered
+ * `Content-Digest` and `Content-Type` fields. Every failure is a {@link SignatureVerificationError} with
+ * code `request_signature_header_malformed`; nothing else escapes (the parser's own errors are mapped).
+ */
+
+/** The only label the profile processes (§a.6); every other label is ignored. */
+export const SIGNATURE_LABEL = 'sig1';
+
+/** Shortest accepted `nonce`, in decoded bytes (§a.3: ≥ 128 bits of entropy). */
+export const MIN_NONCE_BYTES = 16;
+
+/**
+ * The six AdCP signature parameters as received. Each is present only if the signer sent it: absence is
+ * reported by step 2 (`request_signature_params_incomplete`), not here.
+ */
+export interface SignatureParams {
+  readonly created?: number;
+  readonly expires?: number;
+  readonly nonce?: string;
+  readonly keyid?: string;
+  readonly alg?: string;
+  readonly tag?: string;
+}
+
+/** The `sig1` signature, parsed and decoded (output of checklist step 1). */
+export interface ParsedSignatureHeaders {
+  readonly label: typeof SIGNATURE_LABEL;
+  /** Covered component identifiers in `Signature-Input` order (lowercase, unique, no parameters). */
+  readonly components: readonly string[];
+  readonly params: SignatureParams;
+  /** RFC 8941 serialization of sig1's inner list and parameters: the `@signature-params` value. */
+  readonly signatureParamsValue: string;
+  /** The decoded signature bytes. Length is not checked here: a wrong length fails at step 10. */
+  readonly signature: Buffer;
+}
+
+/** A header as received: one field line, or several (RFC 9110 §5.3 combines them with ", "). */
+export type FieldLines = string | readonly string[];
+
+/**
+ * Parses `Signature-Input` and `Signature` and returns the `sig1` signature (checklist step 1).
+ *
+ * Both headers must be valid RFC 8941 dictionaries with unique keys, `Signature-Input` members inner
+ * lists of sf-strings, `Signature` members byte sequences. Only `sig1` is then interpreted: other labels
+ * may carry anything that shape allows (vector positive/004) and may lack a `Signature` member.
+ */
+export function parseSignatureHeaders(
+  signatureInput: FieldLines,
+  signature: FieldLines,
+  profile: SigningProfileVersion,
+): ParsedSignatureHeaders {
+  const inputs = parseField(signatureInput, 'Signature-Input');
+  // RFC 9421 §4.1 defines the whole field as a dictionary of inner lists of component identifiers
+  // (sf-strings). That is the field's syntax, so it holds for every label; what the other labels *say*
+  // (their parameters, duplicates, encodings) is theirs and is ignored (§a.6).
+  for (const member of inputs.values()) {
+    if (member.kind !== 'inner-list') {
+      throw malformed(
+        'Signature-Input member is not an inner list',
+        'signature_input_not_inner_list',
+      );
+    }
+    for (const item of member.items) {
+      if (item.value.type !== 'string') {
+        throw malformed(
+          'Signature-Input component identifier is not an sf-string',
+          'component_not_string',
+        );
+      }
+    }
+  }
+  const selected = inputs.get(SIGNATURE_LABEL) as SfInnerList | undefined;
+  if (selected === undefined) {
+    // [gap] §a.6: no rule for a request without sig1; it cannot be verified, so it is malformed.
+    throw malformed('Signature-Input has no sig1 label', 'signature_input_no_sig1');
+  }
+  const components = readComponents(selected);
+  const params = readParams(selected);
+  const signatureParamsValue = serializeInnerList(selected);
+
+  const signatures = parseField(signature, 'Signature');
+  for (const member of signatures.values()) {
+    if (member.kind !== 'item' || member.value.type !== 'byte-sequence') {
+      throw malformed('Signature member is not a byte sequence', 'signature_not_byte_sequence');
+    }
+  }
+  const signatureMember = signatures.get(SIGNATURE_LABEL);
+  if (signatureMember === undefined) {
+    throw malformed('Signature has no sig1 member', 'signature_no_sig1');
+  }
+  // Checked above: every member is an item holding a byte sequence.
+  const encoded = (signatureMember.kind === 'item' && signatureMember.value.value) as string;
+  const signatureBytes = decodeSignature(encoded, profile);
+
+  return {
+    label: SIGNATURE_LABEL,
+    components,
+    params,
+    signatureParamsValue,
+    signature: signatureBytes,
+  };
+}
+
+/**
+ * Parses a covered `Content-Digest` (RFC 9530: a dictionary of byte sequences) and decodes each value:
+ * strict sf-binary on 3.2, tolerant Base64 on legacy endpoints (§a.7 [gap]). A repeated algorithm key is
+ * malformed (vector 023). Keys are returned as received (RFC 8941 keys are lowercase by grammar); unknown
+ * algorithms are kept for the caller to ignore, but must still be well-formed.
+ */
+export function parseContentDigest(
+  value: FieldLines,
+  profile: SigningProfileVersion,
+): Map<string, Buffer> {
+  const dictionary = parseField(value, 'Content-Digest');
+  const digests = new Map<string, Buffer>();
+  for (const [algorithm, member] of dictionary) {
+    // RFC 9530 defines no member parameters; RFC 8941 allows them and they cannot change the value, so
+    // they are tolerated and ignored.
+    if (member.kind !== 'item' || member.value.type !== 'byte-sequence') {
+      throw malformed(
+        'Content-Digest member is not a byte sequence',
+        'content_digest_not_byte_sequence',
+      );
+    }
+    const text = member.value.value;
+    try {
+      digests.set(
+        algorithm,
+        profile === '3.2' ? decodeSfBinaryStrict(text) : decodeBase64Tolerant(text),
+      );
+    } catch (error) {
+      throw malformedEncoding('Content-Digest', error);
+    }
+  }
+  return digests;
+}
+
+/**
+ * True when a header holds exactly one field value: a single field line with no comma outside a quoted
+ * string (vector 022: `application/json, text/plain` is two values; `multipart/form-data;
+ * boundary="a,b"` is one). An unterminated quoted string counts as not single: where the value ends is
+ * then a matter of interpretation, and a covered field must not be open to two readings.
+ */
+export function isSingleFieldValue(value: FieldLines): boolean {
+  let line: string;
+  if (typeof value === 'string') line = value;
+  else if (value.length === 1) line = value[0]!;
+  else return false;
+  if (typeof line !== 'string') return false;
+  let inQuotes = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (inQuotes) {
+      if (c === 0x5c /* \ */)
+        i++; // quoted-pair (RFC 9110 §5.6.4): the next character is literal
+      else if (c === 0x22 /* " */) inQuotes = false;
+    } else if (c === 0x22) {
+      inQuotes = true;
+    } else if (c === 0x2c /* , */) {
+      return false;
+    }
+  }
+  return !inQuotes;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+/** RFC 9110 §5.3: several field lines are one value joined with ", ", then parsed as a whole. */
+function parseField(value: FieldLines, field: string): SfDictionary {
+  const text = combineFieldLines(value);
+  if (text === undefined) {
+    // Only reachable from untyped callers; treated like any other unparseable header.
+    throw malformed(`${field} is not a string`, 'field_not_string');
+  }
+  try {
+    return parseDictionary(text);
+  } catch (error) {
+    if (error instanceof StructuredFieldParseError) {
+      throw malformed(
+        `${field} is not a valid structured field dictionary`,
+        'structured_field_syntax',
+        {
+          field,
+          position: error.position,
+          parserReason: error.reason,
+        },
+      );
+    }
+    throw error;
+  }
+}
+
+function combineFieldLines(value: FieldLines): string | undefined {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) return undefined;
+  const lines = value as readonly unknown[];
+  for (let i = 0; i < lines.length; i++) if (typeof lines[i] !== 'string') return undefined;
+  return lines.length === 1 ? (lines[0] as string) : lines.join(', ');
+}
+
+/**
+ * Component identifiers of sig1 (RFC 9421 §2). Each must be an sf-string naming a lowercase field
+ * (an RFC 9110 token) or a derived component (`@` + token), appear once, and carry no parameters.
+ *
+ * Parameters (`;sf`, `;key`, `;bs`, `;req`, `;name`, `;tr`) change how a component's value is derived.
+ * The AdCP profile uses none of them, the signature base builder does not implement them, and ignoring
+ * one would make us sign-check a different value from the one the signer meant: so they are refused.
+ */
+function readComponents(selected: SfInnerList): string[] {
+  const items = selected.items;
+  const components: string[] = new Array(items.length);
+  const seen = new Set<string>();
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (item.params.size > 0) {
+      throw malformed('covered component carries parameters', 'component_has_parameters');
+    }
+    const name = item.value.value as string; // an sf-string: checked for every label by the caller
+    if (!isComponentIdentifier(name)) {
+      throw malformed(
+        'covered component is not a lowercase field or derived name',
+        'component_invalid',
+      );
+    }
+    if (seen.has(name)) {
+      throw malformed('covered component listed twice', 'component_duplicate');
+    }
+    seen.add(name);
+    components[i] = name;
+  }
+  return components;
+}
+
+/** tchar minus uppercase letters (RFC 9110 §5.6.2): field names in a signature are lowercase. */
+const COMPONENT_CHARS = buildComponentChars();
+
+function buildComponentChars(): Uint8Array {
+  const table = new Uint8Array(128);
+  const chars = "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~";
+  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1;
+  return table;
+}
+
+function isComponentIdentifier(name: string): boolean {
+  const start = name.charCodeAt(0) === 0x40 /* @ */ ? 1 : 0;
+  if (name.length <= start) return false;
+  for (let i = start; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || COMPONENT_CHARS[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * sig1's parameters, type-checked (§a.3). Missing ones are left out; unknown ones stay in the serialized
+ * `@signature-params` (they are signed) but are otherwise ignored.
+ */
+function readParams(selected: SfInnerList): SignatureParams {
+  const params: {
+    created?: number;
+    expires?: number;
+    nonce?: string;
+    keyid?: string;
+    alg?: string;
+    tag?: string;
+  } = {};
+  for (const [key, value] of selected.params) {
+    switch (key) {
+      case 'created':
+      case 'expires':
+        if (value.type !== 'integer') {
+          throw malformed(`${key} is not an sf-integer`, 'param_not_integer', { param: key });
+        }
+        params[key] = value.value;
+        break;
+      case 'nonce':
+      case 'keyid':
+      case 'alg':
+      case 'tag':
+        // Vector 024: a bare token (`keyid=foo`) is not a string. Accepting it would make us read a
+        // keyid that a strict implementation reads as absent: a parser differential.
+        if (value.type !== 'string') {
+          throw malformed(`${key} is not an sf-string`, 'param_not_string', { param: key });
+        }
+        params[key] = value.value;
+        break;
+      default:
+        break;
+    }
+  }
+  if (params.nonce !== undefined) checkNonce(params.nonce);
+  return params;
+}
+
+/** §a.3: unpadded base64url of at least 16 bytes, in every profile. [gap] The code is ours: malformed. */
+function checkNonce(nonce: string): void {
+  let decoded: Buffer;
+  try {
+    decoded = decodeBase64UrlStrict(nonce);
+  } catch (error) {
+    throw malformedEncoding('nonce', error);
+  }
+  if (decoded.length < MIN_NONCE_BYTES) {
+    throw malformed('nonce decodes to fewer than 16 bytes', 'nonce_too_short', {
+      bytes: decoded.length,
+    });
+  }
+}
+
+/**
+ * §a.7: the decoder comes from the endpoint's profile, never from the value. A 3.2 endpoint refuses a
+ * base64url value outright; it MUST NOT retry with the legacy decoder.
+ */
+function decodeSignature(encoded: string, profile: SigningProfileVersion): Buffer {
+  try {
+    return profile === '3.2' ? decodeSfBinaryStrict(encoded) : decodeBase64UrlStrict(encoded);
+  } catch (error) {
+    throw malformedEncoding('Signature', error);
+  }
+}
+
+function malformedEncoding(field: string, error: unknown): SignatureVerificationError {
+  if (error instanceof BinaryEncodingError) {
+    return malformed(`${field} value is not valid for the endpoint profile`, 'binary_encoding', {
+      field,
+      encodingReason: error.reason,
+    });
+  }
+  // The decoders throw nothing else; rethrowing an unexpected error keeps a bug visible.
+  throw error;
+}
+
+function malformed(
+  message: string,
+  reason: string,
+  extra?: Readonly<Record<string, unknown>>,
+): SignatureVerificationError {
+  return new SignatureVerificationError(
+    'request_signature_header_malformed',
+    1,
+    message,
+    extra === undefined ? { reason } : { reason, ...extra },
+  );
+}

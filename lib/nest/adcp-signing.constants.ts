@@ -1,0 +1,17 @@
+/** Injection token of the validated, defaulted module options ({@link ResolvedAdcpSigningOptions}). */
+export const ADCP_SIGNING_RESOLVED_OPTIONS = Symbol('ADCP_SIGNING_RESOLVED_OPTIONS');
+
+/** The request property the guard stores the verified signer under (also read by `@VerifiedSigner()`). */
+export const VERIFIED_SIGNER_PROPERTY = 'adcpVerifiedSigner';
+
+/** Marks a request the guard has already decided on, so a route guard after the global one is a no-op. */
+export const SIGNED_REQUEST_HANDLED = Symbol.for('nestjs-adcp-signing.handled');
+
+/** The Nest logger context of everything this library logs. */
+export const ADCP_SIGNING_LOGGER_CONTEXT = 'AdcpSigning';
+
+/** Metadata key of `@SignedRequest()` options on a controller or handler. */
+export const SIGNED_REQUEST_METADATA = 'adcp-signing:signed-request';
+
+/** Injection token of the flags telling which backends the module built itself (and closes). */
+export const ADCP_SIGNING_OWNED_BACKENDS = Symbol('ADCP_SIGNING_OWNED_BACKENDS');

@@ -1,0 +1,419 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { type Clock, systemClock } from '../core/clock.js';
+import { JwksResolver } from '../core/jwks-resolver.interface.js';
+import { AdcpSigningConfigurationError } from '../core/policy/configuration.error.js';
+import {
+  type RequestSigningCapability,
+  type ResolvedSigningCapability,
+  resolveSigningCapability,
+} from '../core/policy/request-signing-capability.js';
+import { ReplayStore } from '../core/replay-store.interface.js';
+import { RevocationChecker } from '../core/revocation-checker.interface.js';
+import { canonicalizeTargetUri } from '../core/url/target-uri.canonicalizer.js';
+import type { SigningProfileVersion } from '../core/verifier-options.interface.js';
+
+/**
+ * What start-up does when keys or revocation lists cannot be fetched:
+ * - `fail`: the application does not start (the error names the counterparty and the URL);
+ * - `degrade`: it starts, the health indicator shows the failure, and requests get the spec codes
+ *   (`request_signature_jwks_unavailable`, `request_signature_revocation_stale`) until a fetch succeeds;
+ * - `lazy`: priming runs in the background and start-up does not wait for it.
+ */
+export type AdcpPrimePolicy = 'fail' | 'degrade' | 'lazy';
+
+/**
+ * Decides whether a request carries another credential the seller accepts (bearer, API key, mTLS).
+ * Consulted only when the list policy needs it: an unsigned request to a `required_for` operation, or a
+ * failed signature in `warn_for`. Return `true` only for a credential you have validated: an
+ * unrecognized bearer token counts as unauthenticated (§d.5).
+ */
+export type AdcpFallbackCredentialHook = (
+  // biome-ignore lint/suspicious/noExplicitAny: the platform's request object (Express or Fastify).
+  request: any,
+  context: ExecutionContext,
+) => boolean | Promise<boolean>;
+
+/** One buying agent whose signed requests this seller accepts. */
+export interface AdcpCounterpartyOptions {
+  /** The agent URL: the `agents[].url` entry, and the identity a verified signature establishes. */
+  agentUrl: string;
+  /** Where its request-signing keys are published. Default `/.well-known/jwks.json` at the agent's origin. */
+  jwksUri?: string;
+  /**
+   * Its signed revocation list. Default `/.well-known/governance-revocations.json` at the agent's origin
+   * (the spec gives no separate path for transport keys, §f).
+   */
+  revocationListUrl?: string;
+  /**
+   * An explicit decision that this counterparty publishes no revocation list. Without it, a counterparty
+   * whose list was never fetched is stale and its requests fail closed (§f, default deny).
+   */
+  publishesNoRevocationList?: boolean;
+}
+
+/** Outbound fetch settings for the JWKS and revocation-list fetchers. */
+export interface AdcpSigningNetworkOptions {
+  /**
+   * DEVELOPMENT ONLY. Allows `http://` URLs and loopback / private addresses for JWKS and revocation
+   * fetches, which the SSRF rules (§e.5) forbid in production. Logged loudly at start-up.
+   */
+  allowInsecureDevelopmentFetches?: boolean;
+  /**
+   * Extra CA certificates (PEM) to trust for those fetches, on top of the system store (e.g. a private
+   * PKI or a test CA). TLS verification itself is never turned off.
+   */
+  extraCaCertificates?: string | readonly string[];
+}
+
+/** Route-level signing mode, as `@SignedRequest({ mode })` spells it. */
+export type SignedRequestMode = 'required' | 'warn' | 'supported';
+
+/** Options of `AdcpSigningModule.forRoot()` / `forRootAsync()`. Every field is validated at start-up. */
+export interface AdcpSigningModuleOptions {
+  /** The endpoint's wire profile: `'3.2'` (default) or the legacy `'3.1'`. Routes may override it. */
+  profile?: SigningProfileVersion;
+  /**
+   * The seller's `request_signing` capability block (§d.1), in its wire shape: the lists applied app-wide
+   * (`required_for`, `warn_for`, `supported_for`, `protocol_methods_*`). Default `{ supported: true }`
+   * with every list empty: signatures are verified when present and nothing is required (the spec's
+   * rollout posture).
+   */
+  capability?: RequestSigningCapability;
+  /** Buying agents whose keys and revocation lists are fetched over HTTPS (needs the network layer). */
+  counterparties?: readonly AdcpCounterpartyOptions[];
+  /** Your own key source (e.g. a `StaticJwksResolver`); replaces the fetchers built from `counterparties`. */
+  jwksResolver?: JwksResolver;
+  /** Your own revocation source (e.g. an `InMemoryRevocationChecker`). */
+  revocationChecker?: RevocationChecker;
+  /** Nonce store shared by every route. Default: in-memory, 1,000,000 entries per keyid (§g). */
+  replayStore?: ReplayStore;
+  /** Default `'fail'`. */
+  primePolicy?: AdcpPrimePolicy;
+  /**
+   * The origin(s) clients address, e.g. `'https://seller.example.com'`, when TLS ends at a proxy in
+   * front of the app. `@target-uri` is then built from this scheme and authority, and the as-received
+   * `Host` must match it (otherwise `request_target_uri_malformed`). Without it, the scheme is the one
+   * the app's own socket used.
+   */
+  publicOrigin?: string | readonly string[];
+  /**
+   * Read the scheme from `Forwarded: proto=` / `X-Forwarded-Proto`. Enable only when a proxy you control
+   * overwrites those headers. Default `false`. `X-Forwarded-Host` is never read (§b.3).
+   */
+  trustForwardedProto?: boolean;
+  /** Decides what counts as a fallback credential. Default: none is ever accepted. */
+  fallbackCredential?: AdcpFallbackCredentialHook;
+  /** Time source for every time rule (tests and demos inject a manual clock). */
+  clock?: Clock;
+  network?: AdcpSigningNetworkOptions;
+}
+
+/** A validated public origin. */
+export interface PublicOrigin {
+  readonly scheme: 'http' | 'https';
+  readonly authority: string;
+}
+
+/** A counterparty with its defaults applied. */
+export interface ResolvedCounterparty {
+  readonly agentUrl: string;
+  readonly jwksUri: string;
+  readonly revocationListUrl?: string;
+}
+
+/** The module options after validation, with every default applied. */
+export interface ResolvedAdcpSigningOptions {
+  readonly profile: SigningProfileVersion;
+  readonly capability: RequestSigningCapability;
+  /** The capability as the verifier of the module's profile resolved it. */
+  readonly resolvedCapability: ResolvedSigningCapability;
+  readonly counterparties: readonly ResolvedCounterparty[];
+  readonly jwksResolver?: JwksResolver;
+  readonly revocationChecker?: RevocationChecker;
+  readonly replayStore?: ReplayStore;
+  readonly primePolicy: AdcpPrimePolicy;
+  readonly publicOrigins: readonly PublicOrigin[];
+  readonly trustForwardedProto: boolean;
+  readonly fallbackCredential?: AdcpFallbackCredentialHook;
+  readonly clock: Clock;
+  readonly network: {
+    readonly allowInsecureDevelopmentFetches: boolean;
+    readonly extraCaCertificates: readonly string[];
+  };
+}
+
+const PRIME_POLICIES: readonly AdcpPrimePolicy[] = ['fail', 'degrade', 'lazy'];
+const JWKS_WELL_KNOWN = '/.well-known/jwks.json';
+const REVOCATION_WELL_KNOWN = '/.well-known/governance-revocations.json';
+
+/**
+ * Validates module options and applies the spec's defaults. Throws {@link AdcpSigningConfigurationError}
+ * whose `field` names the offending option (e.g. `capability.required_for`, `counterparties[1].jwksUri`).
+ */
+export function resolveAdcpSigningOptions(
+  options: AdcpSigningModuleOptions,
+): ResolvedAdcpSigningOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new AdcpSigningConfigurationError('options', 'must be an object');
+  }
+  const profile = options.profile ?? '3.2';
+  if (profile !== '3.2' && profile !== '3.1') {
+    throw new AdcpSigningConfigurationError(
+      'profile',
+      `must be "3.2" or "3.1", got ${describe(profile)}`,
+    );
+  }
+  const capability = options.capability ?? { supported: true };
+  let resolvedCapability: ResolvedSigningCapability;
+  try {
+    resolvedCapability = resolveSigningCapability(capability, profile);
+  } catch (error) {
+    if (error instanceof AdcpSigningConfigurationError) {
+      // The core names fields `request_signing.*`; the module option is called `capability`.
+      throw new AdcpSigningConfigurationError(
+        error.field.replace(/^request_signing/, 'capability'),
+        error.message.slice(error.field.length + 2),
+      );
+    }
+    throw error;
+  }
+
+  const primePolicy = options.primePolicy ?? 'fail';
+  if (!PRIME_POLICIES.includes(primePolicy)) {
+    throw new AdcpSigningConfigurationError(
+      'primePolicy',
+      `must be one of ${PRIME_POLICIES.map((p) => `"${p}"`).join(', ')}, got ${describe(primePolicy)}`,
+    );
+  }
+
+  if (options.jwksResolver !== undefined && !isJwksResolver(options.jwksResolver)) {
+    throw new AdcpSigningConfigurationError(
+      'jwksResolver',
+      'must be a JwksResolver (with resolve(keyid))',
+    );
+  }
+  if (options.revocationChecker !== undefined && !isRevocationChecker(options.revocationChecker)) {
+    throw new AdcpSigningConfigurationError(
+      'revocationChecker',
+      'must be a RevocationChecker (with checkKey(keyid, agentUrl))',
+    );
+  }
+  if (options.replayStore !== undefined && !isReplayStore(options.replayStore)) {
+    throw new AdcpSigningConfigurationError(
+      'replayStore',
+      'must be a ReplayStore (with isCapReached() and checkAndInsert())',
+    );
+  }
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
+    throw new AdcpSigningConfigurationError(
+      'clock',
+      'must have a now() method returning epoch milliseconds',
+    );
+  }
+  if (
+    options.fallbackCredential !== undefined &&
+    typeof options.fallbackCredential !== 'function'
+  ) {
+    throw new AdcpSigningConfigurationError(
+      'fallbackCredential',
+      'must be a function (request, context) => boolean',
+    );
+  }
+  if (
+    options.trustForwardedProto !== undefined &&
+    typeof options.trustForwardedProto !== 'boolean'
+  ) {
+    throw new AdcpSigningConfigurationError('trustForwardedProto', 'must be a boolean');
+  }
+
+  const network = resolveNetwork(options.network);
+  const allowHttp = network.allowInsecureDevelopmentFetches;
+  const counterparties = resolveCounterparties(options.counterparties, allowHttp);
+  if (options.jwksResolver === undefined && counterparties.length === 0) {
+    throw new AdcpSigningConfigurationError(
+      'counterparties',
+      'give at least one counterparty (agentUrl, jwksUri, revocationListUrl) or a jwksResolver instance',
+    );
+  }
+  if (options.revocationChecker === undefined && counterparties.length === 0) {
+    throw new AdcpSigningConfigurationError(
+      'revocationChecker',
+      'a jwksResolver instance needs a revocationChecker instance too (or configure counterparties)',
+    );
+  }
+
+  return {
+    profile,
+    capability,
+    resolvedCapability,
+    counterparties,
+    ...(options.jwksResolver ? { jwksResolver: options.jwksResolver } : {}),
+    ...(options.revocationChecker ? { revocationChecker: options.revocationChecker } : {}),
+    ...(options.replayStore ? { replayStore: options.replayStore } : {}),
+    primePolicy,
+    publicOrigins: resolvePublicOrigins(options.publicOrigin),
+    trustForwardedProto: options.trustForwardedProto ?? false,
+    ...(options.fallbackCredential ? { fallbackCredential: options.fallbackCredential } : {}),
+    clock: options.clock ?? systemClock,
+    network,
+  };
+}
+
+function resolveNetwork(
+  network: AdcpSigningNetworkOptions | undefined,
+): ResolvedAdcpSigningOptions['network'] {
+  if (network === undefined)
+    return { allowInsecureDevelopmentFetches: false, extraCaCertificates: [] };
+  if (network === null || typeof network !== 'object') {
+    throw new AdcpSigningConfigurationError('network', 'must be an object');
+  }
+  const allow = network.allowInsecureDevelopmentFetches ?? false;
+  if (typeof allow !== 'boolean') {
+    throw new AdcpSigningConfigurationError(
+      'network.allowInsecureDevelopmentFetches',
+      'must be a boolean',
+    );
+  }
+  const cas = network.extraCaCertificates;
+  const list = cas === undefined ? [] : typeof cas === 'string' ? [cas] : cas;
+  if (
+    !Array.isArray(list) ||
+    list.some((pem) => typeof pem !== 'string' || !pem.includes('-----BEGIN'))
+  ) {
+    throw new AdcpSigningConfigurationError(
+      'network.extraCaCertificates',
+      'must be a PEM certificate string or an array of them',
+    );
+  }
+  return { allowInsecureDevelopmentFetches: allow, extraCaCertificates: [...list] };
+}
+
+function resolveCounterparties(
+  counterparties: readonly AdcpCounterpartyOptions[] | undefined,
+  allowHttp: boolean,
+): ResolvedCounterparty[] {
+  if (counterparties === undefined) return [];
+  if (!Array.isArray(counterparties)) {
+    throw new AdcpSigningConfigurationError('counterparties', 'must be an array');
+  }
+  const seen = new Set<string>();
+  return counterparties.map((counterparty: AdcpCounterpartyOptions, index) => {
+    const field = `counterparties[${index}]`;
+    if (counterparty === null || typeof counterparty !== 'object') {
+      throw new AdcpSigningConfigurationError(field, 'must be an object');
+    }
+    const agentUrl = counterparty.agentUrl;
+    const agentOrigin = parseUrl(agentUrl, `${field}.agentUrl`, allowHttp);
+    if (seen.has(agentUrl)) {
+      throw new AdcpSigningConfigurationError(`${field}.agentUrl`, `${agentUrl} is listed twice`);
+    }
+    seen.add(agentUrl);
+    const jwksUri = counterparty.jwksUri ?? `${agentOrigin}${JWKS_WELL_KNOWN}`;
+    parseUrl(jwksUri, `${field}.jwksUri`, allowHttp);
+    if (
+      counterparty.publishesNoRevocationList !== undefined &&
+      typeof counterparty.publishesNoRevocationList !== 'boolean'
+    ) {
+      throw new AdcpSigningConfigurationError(
+        `${field}.publishesNoRevocationList`,
+        'must be a boolean',
+      );
+    }
+    if (counterparty.publishesNoRevocationList === true) {
+      if (counterparty.revocationListUrl !== undefined) {
+        throw new AdcpSigningConfigurationError(
+          `${field}.revocationListUrl`,
+          'cannot be set together with publishesNoRevocationList: true',
+        );
+      }
+      return { agentUrl, jwksUri };
+    }
+    const revocationListUrl =
+      counterparty.revocationListUrl ?? `${agentOrigin}${REVOCATION_WELL_KNOWN}`;
+    parseUrl(revocationListUrl, `${field}.revocationListUrl`, allowHttp);
+    return { agentUrl, jwksUri, revocationListUrl };
+  });
+}
+
+/** Checks an absolute https URL (http only in development mode) and returns its origin. */
+function parseUrl(value: unknown, field: string, allowHttp: boolean): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new AdcpSigningConfigurationError(field, 'must be an absolute URL string');
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AdcpSigningConfigurationError(
+      field,
+      `${JSON.stringify(value)} is not an absolute URL`,
+    );
+  }
+  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
+    throw new AdcpSigningConfigurationError(
+      field,
+      `must use https (got ${url.protocol.slice(0, -1)}); http is allowed only with ` +
+        'network.allowInsecureDevelopmentFetches',
+    );
+  }
+  return url.origin;
+}
+
+function resolvePublicOrigins(value: AdcpSigningModuleOptions['publicOrigin']): PublicOrigin[] {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new AdcpSigningConfigurationError(
+      'publicOrigin',
+      'must be an origin string or a non-empty array',
+    );
+  }
+  return list.map((origin: unknown, index) => {
+    const field = typeof value === 'string' ? 'publicOrigin' : `publicOrigin[${index}]`;
+    if (typeof origin !== 'string') {
+      throw new AdcpSigningConfigurationError(
+        field,
+        'must be a string like "https://seller.example.com"',
+      );
+    }
+    let canonical: { scheme: 'http' | 'https'; authority: string; targetUri: string };
+    try {
+      canonical = canonicalizeTargetUri(origin);
+    } catch {
+      throw new AdcpSigningConfigurationError(
+        field,
+        `${JSON.stringify(origin)} is not a valid origin`,
+      );
+    }
+    if (canonical.targetUri !== `${canonical.scheme}://${canonical.authority}/`) {
+      throw new AdcpSigningConfigurationError(
+        field,
+        `must be an origin (scheme and host[:port] only, no path or query), got ${JSON.stringify(origin)}`,
+      );
+    }
+    return { scheme: canonical.scheme, authority: canonical.authority };
+  });
+}
+
+function isJwksResolver(value: unknown): value is JwksResolver {
+  return value instanceof JwksResolver || typeof (value as JwksResolver)?.resolve === 'function';
+}
+
+function isRevocationChecker(value: unknown): value is RevocationChecker {
+  return (
+    value instanceof RevocationChecker ||
+    typeof (value as RevocationChecker)?.checkKey === 'function'
+  );
+}
+
+function isReplayStore(value: unknown): value is ReplayStore {
+  const store = value as ReplayStore;
+  return (
+    value instanceof ReplayStore ||
+    (typeof store?.isCapReached === 'function' && typeof store?.checkAndInsert === 'function')
+  );
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}

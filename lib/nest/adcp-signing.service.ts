@@ -1,0 +1,299 @@
+import { performance } from 'node:perf_hooks';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { JwksResolver } from '../core/jwks-resolver.interface.js';
+import {
+  advertisedCapability,
+  type RequestSigningCapability,
+  type RequestTarget,
+  type SigningListMode,
+} from '../core/policy/request-signing-capability.js';
+import { ReplayStore } from '../core/replay-store.interface.js';
+import {
+  type AuthenticationContext,
+  type AuthenticationOutcome,
+  RequestAuthenticator,
+} from '../core/request-authenticator.js';
+import { RequestSignatureVerifier } from '../core/request-signature.verifier.js';
+import { RevocationChecker } from '../core/revocation-checker.interface.js';
+import type { SignedRequestInput } from '../core/signed-request.interface.js';
+import type { VerifiedSigner } from '../core/verified-signer.interface.js';
+import type { VerifierLogger } from '../core/verifier-logger.interface.js';
+import type { SigningProfileVersion } from '../core/verifier-options.interface.js';
+import {
+  ADCP_SIGNING_LOGGER_CONTEXT,
+  ADCP_SIGNING_OWNED_BACKENDS,
+  ADCP_SIGNING_RESOLVED_OPTIONS,
+} from './adcp-signing.constants.js';
+import {
+  type AdcpSigningEvent,
+  AdcpSigningEvents,
+  type AlertEvent,
+} from './adcp-signing.events.js';
+import type { ResolvedAdcpSigningOptions } from './adcp-signing.options.js';
+
+/** Where start-up priming stands. */
+export interface AdcpPrimeStatus {
+  /** `pending`: not finished (or `lazy` still running); `primed`: every source loaded; `failed`: one did not. */
+  readonly state: 'pending' | 'primed' | 'failed';
+  readonly policy: ResolvedAdcpSigningOptions['primePolicy'];
+  /** What failed (server-side text, for logs and the health endpoint). */
+  readonly error?: string;
+  /** Epoch milliseconds of the last change. */
+  readonly at?: number;
+}
+
+/** Per-request inputs of {@link AdcpSigningService.authenticate}. */
+export interface AdcpAuthenticationContext extends AuthenticationContext {
+  /** The route's wire profile; default the module's. */
+  readonly profile?: SigningProfileVersion;
+}
+
+/** Which backends the module built itself (and therefore shuts down). */
+export interface OwnedBackends {
+  readonly replayStore: boolean;
+}
+
+const ALERT_REPEAT_MS = 60_000;
+
+/**
+ * The module's verifier service: one {@link RequestAuthenticator} per wire profile over the shared key
+ * source, revocation source and replay store; start-up priming under the configured policy; and the
+ * event stream. Inject it to verify requests the guard does not see (e.g. a custom transport).
+ */
+@Injectable()
+export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ADCP_SIGNING_LOGGER_CONTEXT);
+  private readonly authenticators = new Map<SigningProfileVersion, RequestAuthenticator>();
+  private readonly verifiers = new Map<SigningProfileVersion, RequestSignatureVerifier>();
+  private readonly lastAlertAt = new Map<string, number>();
+  private prime: AdcpPrimeStatus;
+
+  constructor(
+    @Inject(ADCP_SIGNING_RESOLVED_OPTIONS) readonly options: ResolvedAdcpSigningOptions,
+    @Inject(JwksResolver) readonly jwksResolver: JwksResolver,
+    @Inject(RevocationChecker) readonly revocationChecker: RevocationChecker,
+    @Inject(ReplayStore) readonly replayStore: ReplayStore,
+    @Inject(AdcpSigningEvents) readonly events: AdcpSigningEvents,
+    @Inject(ADCP_SIGNING_OWNED_BACKENDS) private readonly owned: OwnedBackends,
+  ) {
+    this.prime = { state: 'pending', policy: options.primePolicy };
+    const coreLogger: VerifierLogger = {
+      warn: (message) => this.logger.warn(message),
+      debug: (message) => this.logger.debug(message),
+    };
+    // Both profiles are built now so that a capability one of them refuses fails start-up.
+    for (const profile of ['3.2', '3.1'] as const) {
+      const verifier = new RequestSignatureVerifier({
+        profile,
+        capability: capabilityForProfile(options.capability, profile),
+        jwksResolver,
+        revocationChecker,
+        replayStore,
+        clock: options.clock,
+        logger: coreLogger,
+      });
+      this.verifiers.set(profile, verifier);
+      this.authenticators.set(profile, new RequestAuthenticator(verifier, coreLogger));
+    }
+  }
+
+  /** The `request_signing` block to advertise in `get_adcp_capabilities` (lists completed per §d.1). */
+  get capability(): RequestSigningCapability {
+    return advertisedCapability(this.options.resolvedCapability);
+  }
+
+  /** The checklist verifier of a profile (default the module's), for requests outside HTTP routes. */
+  verifier(profile: SigningProfileVersion = this.options.profile): RequestSignatureVerifier {
+    return this.verifiers.get(profile)!;
+  }
+
+  /** Runs the checklist only (no list policy); throws `SignatureVerificationError` on failure. */
+  verify(input: SignedRequestInput, profile?: SigningProfileVersion): Promise<VerifiedSigner> {
+    return this.verifier(profile).verify(input);
+  }
+
+  /**
+   * The whole request-path decision (§c.1, §c.2, §d): pre-checks, checklist, list policy and fallback
+   * credential. Emits a verification event (and an alert when a per-keyid cap is hit or a revocation
+   * list is stale). Never throws for a bad request.
+   */
+  async authenticate(
+    input: SignedRequestInput,
+    context: AdcpAuthenticationContext = {},
+  ): Promise<AuthenticationOutcome> {
+    const profile = context.profile ?? this.options.profile;
+    const authenticator = this.authenticators.get(profile)!;
+    const started = performance.now();
+    const outcome = await authenticator.authenticate(input, context);
+    const durationMs = performance.now() - started;
+    this.record(outcome, input, profile, durationMs);
+    return outcome;
+  }
+
+  /** Where start-up priming stands (shown by the health indicator). */
+  primeStatus(): AdcpPrimeStatus {
+    return this.prime;
+  }
+
+  /** Loads keys and revocation lists now, whatever the policy. Rejects with the first failure. */
+  async primeNow(): Promise<void> {
+    const results = await Promise.allSettled([
+      this.jwksResolver.prime(),
+      this.revocationChecker.prime(),
+    ]);
+    const failures = results.flatMap((result, index) =>
+      result.status === 'rejected'
+        ? [`${index === 0 ? 'keys (JWKS)' : 'revocation list'}: ${describeError(result.reason)}`]
+        : [],
+    );
+    const at = this.options.clock.now();
+    if (failures.length > 0) {
+      const error = failures.join('; ');
+      this.prime = { state: 'failed', policy: this.options.primePolicy, error, at };
+      throw new Error(error);
+    }
+    this.prime = { state: 'primed', policy: this.options.primePolicy, at };
+  }
+
+  async onModuleInit(): Promise<void> {
+    const policy = this.options.primePolicy;
+    if (this.options.network.allowInsecureDevelopmentFetches) {
+      this.logger.warn(
+        'network.allowInsecureDevelopmentFetches is ON: http:// and loopback key/revocation fetches are ' +
+          'allowed. Never enable this in production (SSRF rules, §e.5).',
+      );
+    }
+    if (policy === 'lazy') {
+      this.primeNow().catch((error: unknown) => this.primeFailed(error));
+      return;
+    }
+    try {
+      await this.primeNow();
+    } catch (error) {
+      if (policy === 'fail') {
+        throw new Error(
+          `AdcpSigningModule could not load signer keys or revocation lists at start-up ` +
+            `(primePolicy "fail"): ${describeError(error)}. Fix the counterparty URLs or network access, ` +
+            `or set primePolicy to "degrade" to start anyway and fail requests closed until they load.`,
+          { cause: error },
+        );
+      }
+      this.primeFailed(error);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Stop background refreshes even on sources passed as instances: priming started them.
+    this.jwksResolver.stop();
+    this.revocationChecker.stop();
+    if (this.owned.replayStore) await this.replayStore.close();
+  }
+
+  private primeFailed(error: unknown): void {
+    const message = describeError(error);
+    this.logger.error(
+      `start-up priming failed (primePolicy "${this.options.primePolicy}"), continuing: ${message}. ` +
+        'Requests from the affected counterparties fail closed until a refresh succeeds.',
+    );
+    this.emitAlert({ alert: 'prime_failed', message }, 'prime_failed');
+  }
+
+  private record(
+    outcome: AuthenticationOutcome,
+    input: SignedRequestInput,
+    profile: SigningProfileVersion,
+    durationMs: number,
+  ): void {
+    const detail = outcome.error?.detail;
+    const keyid = outcome.signer?.keyid ?? stringField(detail, 'keyid');
+    const agentUrl = outcome.signer?.agentUrl ?? stringField(detail, 'agentUrl');
+    const code = outcome.errorCode;
+    const target: RequestTarget = outcome.target;
+    const mode: SigningListMode | undefined = outcome.mode;
+    this.events.emit({
+      type: 'verification',
+      action: outcome.action,
+      ...(code ? { code } : {}),
+      signed:
+        input.headers['signature'] !== undefined || input.headers['signature-input'] !== undefined,
+      ...(keyid ? { keyid } : {}),
+      ...(agentUrl ? { agentUrl } : {}),
+      ...(target.operation ? { operation: target.operation } : {}),
+      ...(target.protocolMethod ? { protocolMethod: target.protocolMethod } : {}),
+      ...(mode ? { mode } : {}),
+      ...(outcome.authenticationSource
+        ? { authenticationSource: outcome.authenticationSource }
+        : {}),
+      profile,
+      durationMs,
+      at: this.options.clock.now(),
+    });
+    if (code === 'request_signature_rate_abuse') {
+      this.emitAlert(
+        {
+          alert: 'replay_cap_reached',
+          ...(keyid ? { keyid } : {}),
+          ...(agentUrl ? { agentUrl } : {}),
+          message:
+            `keyid ${keyid ?? '?'} reached its per-keyid replay cap: new signatures from it are refused. ` +
+            'A compromised or badly misconfigured signer (§g).',
+        },
+        `cap:${keyid}`,
+      );
+    } else if (code === 'request_signature_revocation_stale') {
+      this.emitAlert(
+        {
+          alert: 'revocation_stale',
+          ...(keyid ? { keyid } : {}),
+          ...(agentUrl ? { agentUrl } : {}),
+          message: `the revocation list governing ${agentUrl ?? 'a counterparty'} is past its grace period`,
+        },
+        `stale:${agentUrl}`,
+      );
+    }
+  }
+
+  /** Emits an alert at most once a minute per subject, so a flood of rejections is one page, not many. */
+  private emitAlert(alert: Omit<AlertEvent, 'type' | 'at'>, subject: string): void {
+    const now = this.options.clock.now();
+    const last = this.lastAlertAt.get(subject);
+    if (last !== undefined && now - last < ALERT_REPEAT_MS && now >= last) return;
+    this.lastAlertAt.set(subject, now);
+    if (this.lastAlertAt.size > 10_000) this.lastAlertAt.clear();
+    const event: AdcpSigningEvent = { type: 'alert', ...alert, at: now };
+    this.logger.warn(`alert ${alert.alert}: ${alert.message}`);
+    this.events.emit(event);
+  }
+}
+
+/** A 3.2 endpoint always requires digest coverage; the legacy policy applies to 3.1 routes only. */
+function capabilityForProfile(
+  capability: RequestSigningCapability,
+  profile: SigningProfileVersion,
+): RequestSigningCapability {
+  if (profile === '3.1') return capability;
+  const { covers_content_digest: _legacy, ...rest } = capability;
+  return rest;
+}
+
+function stringField(
+  detail: Readonly<Record<string, unknown>> | undefined,
+  name: string,
+): string | undefined {
+  const value = detail?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

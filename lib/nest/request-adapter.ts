@@ -1,0 +1,175 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  type HeaderValue,
+  headerAsString,
+  headersFromRawHeaders,
+  type SignedRequestInput,
+} from '../core/signed-request.interface.js';
+import { canonicalizeAuthority } from '../core/url/target-uri.canonicalizer.js';
+import type { PublicOrigin } from './adcp-signing.options.js';
+
+/** How `@target-uri` is rebuilt from a request (see the README section on proxies). */
+export interface TargetUriOptions {
+  /** Configured public origins: their scheme is used, and the as-received Host must match one. */
+  readonly publicOrigins: readonly PublicOrigin[];
+  /** Read the scheme from `Forwarded: proto=` / `X-Forwarded-Proto` (only behind a proxy you control). */
+  readonly trustForwardedProto: boolean;
+}
+
+/**
+ * Whether the exact body bytes are available:
+ * - `absent`: the request has no body (no `Content-Length` above 0 and no `Transfer-Encoding`);
+ * - `present`: `req.rawBody` holds the bytes;
+ * - `missing`: the request has a body but no `rawBody` (the app was not created with `rawBody: true`, or
+ *   no parser that keeps raw bytes handled its content type).
+ */
+export type RawBodyState = 'absent' | 'present' | 'missing';
+
+/** A platform request translated for the framework-free verifier. */
+export interface AdaptedRequest {
+  readonly input: SignedRequestInput;
+  readonly rawBody: RawBodyState;
+  /** The `Content-Type` as received (first line), lowercased, without parameters. */
+  readonly mediaType?: string;
+  /** Whether the request carries `Signature` or `Signature-Input`. */
+  readonly signed: boolean;
+  /** The public origin chosen, when the as-received authority matched none of them. */
+  readonly unmatchedPublicOrigin?: { readonly received: string | undefined; readonly used: string };
+}
+
+/** The Node request under an Express request (itself) or a Fastify request (`req.raw`). */
+// biome-ignore lint/suspicious/noExplicitAny: Express and Fastify requests are both accepted.
+export function nodeRequestOf(request: any): IncomingMessage & { originalUrl?: string } {
+  return request?.raw && typeof request.raw.rawHeaders === 'object' ? request.raw : request;
+}
+
+/**
+ * Translates an Express or Fastify request into a {@link SignedRequestInput}: headers from `rawHeaders`
+ * (repeated lines kept apart), the raw request-target (`originalUrl`, never a router-normalized path),
+ * the as-received Host, the trusted scheme, and the exact `rawBody` bytes.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: Express and Fastify requests are both accepted.
+export function adaptRequest(request: any, options: TargetUriOptions): AdaptedRequest {
+  const node = nodeRequestOf(request);
+  const headers = headersFromRawHeaders(node.rawHeaders ?? []);
+  const received = firstLine(headers[':authority']) ?? firstLine(headers['host']);
+  const requestTarget = node.originalUrl ?? node.url ?? '/';
+
+  const absolute = ABSOLUTE_FORM.exec(requestTarget);
+  let scheme = schemeOf(node, headers, options);
+  // An absolute-form target must name the same authority as Host (§b.4): keeping its authority in the
+  // URI lets the verifier compare the two. Its scheme never overrides configuration.
+  let authority = absolute?.[1] ?? received ?? '';
+  let unmatchedPublicOrigin: AdaptedRequest['unmatchedPublicOrigin'];
+  if (options.publicOrigins.length > 0) {
+    const origin = matchPublicOrigin(options.publicOrigins, received);
+    if (origin === undefined) {
+      // Build the URI from the configured origin: the verifier then reports the Host mismatch
+      // (request_target_uri_malformed) instead of accepting a request addressed to another vhost.
+      const fallback = options.publicOrigins[0]!;
+      scheme = fallback.scheme;
+      authority = fallback.authority;
+      unmatchedPublicOrigin = { received, used: `${fallback.scheme}://${fallback.authority}` };
+    } else {
+      scheme = origin.scheme;
+    }
+  }
+
+  const url = `${scheme}://${authority}${pathAndQuery(requestTarget, absolute)}`;
+  const rawBody: unknown = request.rawBody ?? node['rawBody' as keyof IncomingMessage];
+  const hasBody = declaresBody(headers);
+  let state: RawBodyState;
+  let body: Uint8Array | undefined;
+  if (Buffer.isBuffer(rawBody) && rawBody.length > 0) {
+    state = 'present';
+    body = rawBody;
+  } else if (hasBody && !Buffer.isBuffer(rawBody)) {
+    state = 'missing';
+  } else {
+    state = 'absent';
+  }
+  const contentType = firstLine(headers['content-type']);
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  return {
+    input: { method: node.method ?? 'GET', url, headers, ...(body ? { body } : {}) },
+    rawBody: state,
+    ...(mediaType ? { mediaType } : {}),
+    signed: headers['signature'] !== undefined || headers['signature-input'] !== undefined,
+    ...(unmatchedPublicOrigin ? { unmatchedPublicOrigin } : {}),
+  };
+}
+
+/** True for `application/json` and structured-syntax JSON types such as `application/vnd.x+json`. */
+export function isJsonMediaType(mediaType: string | undefined): boolean {
+  return mediaType !== undefined && /^application\/(?:[\w.!#$&^-]+\+)?json$/.test(mediaType);
+}
+
+function schemeOf(
+  node: IncomingMessage,
+  headers: Readonly<Record<string, HeaderValue>>,
+  options: TargetUriOptions,
+): 'http' | 'https' {
+  if (options.trustForwardedProto) {
+    const forwarded = forwardedProto(headers);
+    if (forwarded !== undefined) return forwarded;
+  }
+  return (node.socket as { encrypted?: boolean } | undefined)?.encrypted === true
+    ? 'https'
+    : 'http';
+}
+
+/**
+ * The client-facing scheme from `Forwarded` (RFC 7239) or `X-Forwarded-Proto`: the first hop's value.
+ * Anything but http/https is ignored. Only consulted when the configuration trusts the proxy.
+ */
+function forwardedProto(
+  headers: Readonly<Record<string, HeaderValue>>,
+): 'http' | 'https' | undefined {
+  const forwarded = headerAsString(headers['forwarded']);
+  if (forwarded !== undefined) {
+    const firstHop = forwarded.split(',', 1)[0]!;
+    const match = /(?:^|;)\s*proto\s*=\s*"?([a-z]+)"?\s*(?:;|$)/i.exec(firstHop);
+    const proto = match?.[1]?.toLowerCase();
+    if (proto === 'http' || proto === 'https') return proto;
+  }
+  const xfp = headerAsString(headers['x-forwarded-proto']);
+  const proto = xfp?.split(',', 1)[0]?.trim().toLowerCase();
+  return proto === 'http' || proto === 'https' ? proto : undefined;
+}
+
+function matchPublicOrigin(
+  origins: readonly PublicOrigin[],
+  received: string | undefined,
+): PublicOrigin | undefined {
+  if (received === undefined) return undefined;
+  for (const origin of origins) {
+    let canonical: string;
+    try {
+      canonical = canonicalizeAuthority(received, origin.scheme);
+    } catch {
+      return undefined;
+    }
+    if (canonical === origin.authority) return origin;
+  }
+  return undefined;
+}
+
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
+
+/** The path and query of a request-target, bytes unchanged; for the absolute form, what follows its authority. */
+function pathAndQuery(target: string, absolute: RegExpExecArray | null): string {
+  if (absolute !== null) return target.slice(absolute[0].length);
+  if (target.startsWith('/')) return target;
+  return `/${target}`;
+}
+
+function declaresBody(headers: Readonly<Record<string, HeaderValue>>): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = firstLine(headers['content-length']);
+  return length !== undefined && /^\s*\d+\s*$/.test(length) && Number(length) > 0;
+}
+
+function firstLine(value: HeaderValue): string | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value[0];
+}

@@ -1,0 +1,182 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  Logger,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import type { RequestSignatureErrorCode } from '../core/error-codes.js';
+import type { SigningListMode } from '../core/policy/request-signing-capability.js';
+import type { AuthenticationOutcome } from '../core/request-authenticator.js';
+import type { VerifiedSigner } from '../core/verified-signer.interface.js';
+import {
+  ADCP_SIGNING_LOGGER_CONTEXT,
+  SIGNED_REQUEST_HANDLED,
+  SIGNED_REQUEST_METADATA,
+  VERIFIED_SIGNER_PROPERTY,
+} from './adcp-signing.constants.js';
+import type { SignedRequestMode } from './adcp-signing.options.js';
+import { AdcpSigningService } from './adcp-signing.service.js';
+import { type AdaptedRequest, adaptRequest, isJsonMediaType } from './request-adapter.js';
+import { SignatureRequiredException, signatureChallenge } from './signature-required.exception.js';
+import type { SignedRequestOptions } from './signed-request.decorator.js';
+
+const LIST_OF_MODE: Readonly<Record<SignedRequestMode, SigningListMode>> = {
+  required: 'required_for',
+  warn: 'warn_for',
+  supported: 'supported_for',
+};
+
+/**
+ * Verifies the AdCP request signature of the real request: exact raw body bytes, `@authority` from the
+ * as-received Host, `@target-uri` rebuilt from the raw request-target and the trusted scheme. The module
+ * registers it as `APP_GUARD` (capability lists applied app-wide); `@SignedRequest()` applies it to a
+ * controller or handler. It decides through the core `RequestAuthenticator` and:
+ * - attaches the verified signer to the request (`@VerifiedSigner()`) on success;
+ * - lets unsigned requests to operations outside `required_for` through without a signer (the app's other
+ *   guards authenticate them);
+ * - answers 401 `WWW-Authenticate: Signature error="<code>"` with `{ "error": "<code>" }` on rejection.
+ *
+ * Extend it and override the protected methods to change the responses or the fallback credential.
+ */
+@Injectable()
+export class SignedRequestGuard implements CanActivate {
+  protected readonly logger = new Logger(ADCP_SIGNING_LOGGER_CONTEXT);
+
+  constructor(
+    @Inject(Reflector) protected readonly reflector: Reflector,
+    @Inject(AdcpSigningService) protected readonly signing: AdcpSigningService,
+    @Inject(HttpAdapterHost) protected readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest();
+    // The global guard and a route's @SignedRequest() guard both run: decide once (a second
+    // verification would find its own nonce and answer "replayed").
+    if (request[SIGNED_REQUEST_HANDLED] === true) return true;
+
+    const route = this.reflector.getAllAndOverride<SignedRequestOptions | undefined>(
+      SIGNED_REQUEST_METADATA,
+      [context.getHandler(), context.getClass()],
+    );
+    const adapted = adaptRequest(request, this.signing.options);
+    if (adapted.rawBody === 'missing' && (adapted.signed || isJsonMediaType(adapted.mediaType))) {
+      // An unsigned non-JSON body can neither name an AdCP operation nor register a webhook, so it may
+      // proceed without bytes; anything else fails closed.
+      this.handleMissingRawBody(request, adapted);
+    }
+    if (adapted.signed && adapted.unmatchedPublicOrigin !== undefined) {
+      this.logger.warn(
+        `Host ${JSON.stringify(adapted.unmatchedPublicOrigin.received ?? '')} matches no configured ` +
+          `publicOrigin; verifying against ${adapted.unmatchedPublicOrigin.used}. If a proxy rewrites Host, ` +
+          'configure it to forward the original Host header.',
+      );
+    }
+
+    const outcome = await this.signing.authenticate(adapted.input, {
+      ...(route?.operation !== undefined ? { target: { operation: route.operation } } : {}),
+      ...(route?.mode !== undefined ? { mode: LIST_OF_MODE[route.mode] } : {}),
+      ...(route?.profile !== undefined ? { profile: route.profile } : {}),
+      fallbackAuthenticated: () => this.hasFallbackCredential(request, context),
+    });
+    request[SIGNED_REQUEST_HANDLED] = true;
+
+    switch (outcome.action) {
+      case 'accept':
+        if (outcome.signer !== undefined) this.attachSigner(request, outcome.signer);
+        return true;
+      case 'accept_with_warning':
+        // §d.4: recorded (logged by the authenticator, emitted as an event), no signer established.
+        return true;
+      case 'reject':
+        if (outcome.errorCode === 'request_signature_required' && outcome.error?.failedStep === 0) {
+          this.logger.warn(
+            `rejected ${adapted.input.method} ${describeTarget(outcome)}: request_signature_required ` +
+              `(${outcome.error.message})`,
+          );
+        }
+        return this.throwSignatureException(
+          outcome.errorCode ?? 'request_signature_invalid',
+          http.getResponse(),
+          outcome,
+        );
+      case 'reject_unauthenticated':
+        return this.throwUnauthenticated(outcome, context);
+    }
+  }
+
+  /**
+   * Whether the request carries another credential the seller accepts. Default: the module's
+   * `fallbackCredential` hook, or `false`. Only called when the list policy needs the answer.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the platform's request object.
+  protected async hasFallbackCredential(request: any, context: ExecutionContext): Promise<boolean> {
+    const hook = this.signing.options.fallbackCredential;
+    return hook === undefined ? false : (await hook(request, context)) === true;
+  }
+
+  /** Stores the signer where `@VerifiedSigner()` and your own code find it. */
+  // biome-ignore lint/suspicious/noExplicitAny: the platform's request object.
+  protected attachSigner(request: any, signer: VerifiedSigner): void {
+    request[VERIFIED_SIGNER_PROPERTY] = signer;
+  }
+
+  /** Answers 401 with `WWW-Authenticate: Signature error="<code>"` and `{ "error": "<code>" }`. */
+  protected throwSignatureException(
+    code: RequestSignatureErrorCode,
+    response: unknown,
+    _outcome: AuthenticationOutcome,
+  ): never {
+    this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', signatureChallenge(code));
+    throw new SignatureRequiredException(code);
+  }
+
+  /**
+   * `reject_unauthenticated` (a warn-mode failure without a fallback credential): answered like any
+   * unauthenticated request, with no `request_signature_*` code (§d.4 leaves it to the fallback
+   * authenticator). Override to add your own challenge, e.g. `WWW-Authenticate: Bearer`.
+   */
+  protected throwUnauthenticated(
+    _outcome: AuthenticationOutcome,
+    _context: ExecutionContext,
+  ): never {
+    throw new UnauthorizedException();
+  }
+
+  /**
+   * A body without `rawBody` bytes: the digest and duplicate-key checks cannot run on re-serialized JSON,
+   * so the request is refused (500: the server, not the client, is misconfigured) and the fix is logged.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the platform's request object.
+  protected handleMissingRawBody(_request: any, adapted: AdaptedRequest): never {
+    const type = adapted.mediaType ?? '(none)';
+    this.logger.error(
+      `refusing ${adapted.input.method} ${pathOf(adapted.input.url)}: it has a body (Content-Type ${type}) ` +
+        'but req.rawBody is missing, and request signatures are verified over the exact body bytes. ' +
+        'Fix: create the app with `NestFactory.create(AppModule, { rawBody: true })` (Express) or ' +
+        '`NestFactory.create(AppModule, new FastifyAdapter(), { rawBody: true })` (Fastify); for other ' +
+        "JSON types add a parser: Express `app.useBodyParser('json', { type: ['application/json', " +
+        "'application/*+json'] })`, Fastify `app.useBodyParser('" +
+        (type === '(none)' ? 'application/vnd.example+json' : type) +
+        "')`.",
+    );
+    throw new InternalServerErrorException();
+  }
+}
+
+function describeTarget(outcome: AuthenticationOutcome): string {
+  return outcome.target.operation ?? outcome.target.protocolMethod ?? '(unlisted)';
+}
+
+/** The path of the rebuilt URL, without the query (which may carry tokens). */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  if (start === -1) return '/';
+  const query = url.indexOf('?', start);
+  return query === -1 ? url.slice(start) : url.slice(start, query);
+}

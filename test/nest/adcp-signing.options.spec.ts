@@ -1,0 +1,131 @@
+import { describe, expect, it } from '@jest/globals';
+import { InMemoryRevocationChecker } from '../../lib/core/in-memory-revocation.checker.js';
+import { StaticJwksResolver } from '../../lib/core/static-jwks.resolver.js';
+import {
+  type AdcpSigningModuleOptions,
+  resolveAdcpSigningOptions,
+} from '../../lib/nest/adcp-signing.options.js';
+import { validateSignedRequestOptions } from '../../lib/nest/signed-request.decorator.js';
+
+const instances = {
+  jwksResolver: new StaticJwksResolver([]),
+  revocationChecker: new InMemoryRevocationChecker(),
+};
+
+function fieldOf(options: unknown): string {
+  try {
+    resolveAdcpSigningOptions(options as AdcpSigningModuleOptions);
+  } catch (error) {
+    return (error as { field?: string }).field ?? `(no field) ${String(error)}`;
+  }
+  return '(valid)';
+}
+
+describe('resolveAdcpSigningOptions', () => {
+  it('applies the spec defaults', () => {
+    const resolved = resolveAdcpSigningOptions({ ...instances });
+    expect(resolved).toMatchObject({
+      profile: '3.2',
+      capability: { supported: true },
+      primePolicy: 'fail',
+      publicOrigins: [],
+      trustForwardedProto: false,
+      network: { allowInsecureDevelopmentFetches: false, extraCaCertificates: [] },
+    });
+    expect(resolved.resolvedCapability.contentDigestPolicy).toBe('required');
+    expect(resolved.resolvedCapability.requiredFor.size).toBe(0);
+  });
+
+  it('defaults counterparty URLs to the agent origin well-known paths', () => {
+    const resolved = resolveAdcpSigningOptions({
+      counterparties: [{ agentUrl: 'https://buyer.example/agents/a' }],
+    });
+    expect(resolved.counterparties).toEqual([
+      {
+        agentUrl: 'https://buyer.example/agents/a',
+        jwksUri: 'https://buyer.example/.well-known/jwks.json',
+        revocationListUrl: 'https://buyer.example/.well-known/governance-revocations.json',
+      },
+    ]);
+  });
+
+  it.each([
+    [{ ...instances, profile: '4.0' }, 'profile'],
+    [{ ...instances, capability: { supported: 'yes' } }, 'capability.supported'],
+    [{ ...instances, capability: { supported: true, required_for: ['tasks/cancel'] } }, 'capability.required_for'],
+    [
+      { ...instances, capability: { supported: true, protocol_methods_warn_for: ['create_media_buy'] } },
+      'capability.protocol_methods_warn_for',
+    ],
+    [
+      { ...instances, capability: { supported: true, warn_for: ['a'], required_for: ['a'] } },
+      'capability.warn_for',
+    ],
+    [
+      { ...instances, capability: { supported: true, covers_content_digest: 'either' } },
+      'capability.covers_content_digest',
+    ],
+    [{ ...instances, primePolicy: 'sometimes' }, 'primePolicy'],
+    [{ ...instances, jwksResolver: {} }, 'jwksResolver'],
+    [{ ...instances, revocationChecker: 42 }, 'revocationChecker'],
+    [{ ...instances, replayStore: { isCapReached: () => false } }, 'replayStore'],
+    [{ ...instances, clock: {} }, 'clock'],
+    [{ ...instances, fallbackCredential: true }, 'fallbackCredential'],
+    [{ ...instances, trustForwardedProto: 'yes' }, 'trustForwardedProto'],
+    [{ ...instances, publicOrigin: 'https://seller.example.com/adcp' }, 'publicOrigin'],
+    [{ ...instances, publicOrigin: ['https://a.example', 'ftp://b.example'] }, 'publicOrigin[1]'],
+    [{}, 'counterparties'],
+    [{ counterparties: [{ agentUrl: 'http://buyer.example/a' }] }, 'counterparties[0].agentUrl'],
+    [
+      { counterparties: [{ agentUrl: 'https://b.example/a', jwksUri: 'not a url' }] },
+      'counterparties[0].jwksUri',
+    ],
+    [
+      {
+        counterparties: [
+          { agentUrl: 'https://b.example/a' },
+          { agentUrl: 'https://b.example/a', revocationListUrl: 'https://b.example/r' },
+        ],
+      },
+      'counterparties[1].agentUrl',
+    ],
+    [
+      {
+        counterparties: [
+          { agentUrl: 'https://b.example/a', publishesNoRevocationList: true, revocationListUrl: 'https://x' },
+        ],
+      },
+      'counterparties[0].revocationListUrl',
+    ],
+    [{ ...instances, network: { allowInsecureDevelopmentFetches: 1 } }, 'network.allowInsecureDevelopmentFetches'],
+    [{ ...instances, network: { extraCaCertificates: ['nope'] } }, 'network.extraCaCertificates'],
+  ])('names the bad field (%#: %s)', (options, field) => {
+    expect(fieldOf(options)).toBe(field);
+  });
+
+  it('allows http and loopback counterparties only in development mode', () => {
+    const options = {
+      counterparties: [{ agentUrl: 'http://127.0.0.1:4000/agent' }],
+      network: { allowInsecureDevelopmentFetches: true },
+    };
+    expect(fieldOf(options)).toBe('(valid)');
+  });
+
+  it('accepts a legacy posture on a 3.1 module', () => {
+    expect(
+      fieldOf({ ...instances, profile: '3.1', capability: { supported: true, covers_content_digest: 'either' } }),
+    ).toBe('(valid)');
+  });
+});
+
+describe('@SignedRequest() options', () => {
+  it.each([
+    [{ operation: 'tasks/cancel' }, '@SignedRequest().operation'],
+    [{ mode: 'always' }, '@SignedRequest().mode'],
+    [{ profile: '3.0' }, '@SignedRequest().profile'],
+  ])('names the bad option (%#)', (options, field) => {
+    expect(() => validateSignedRequestOptions(options as never)).toThrow(
+      expect.objectContaining({ field }) as never,
+    );
+  });
+});

@@ -1,0 +1,479 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { Injectable, type INestApplication } from '@nestjs/common';
+import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
+import request from 'supertest';
+import type { RequestSigningCapability } from '../../lib/core/policy/request-signing-capability.js';
+import type { SignedRequest } from '../../lib/testing/request-signer.js';
+import { type AdcpSigningEvent, AdcpSigningEvents } from '../../lib/nest/adcp-signing.events.js';
+import { AdcpSigningModule } from '../../lib/nest/adcp-signing.module.js';
+import type { AdcpSigningOptionsFactory } from '../../lib/nest/adcp-signing.module-definition.js';
+import type { AdcpSigningModuleOptions } from '../../lib/nest/adcp-signing.options.js';
+import { AGENT_URL, BODY, HOST, StaticCounterparty } from './support/counterparty.js';
+import { ADAPTERS, createTestApp, VENDOR_JSON } from './support/nest-app.js';
+
+const CAPABILITY: RequestSigningCapability = {
+  supported: true,
+  required_for: ['create_media_buy', 'sync_creatives'],
+  warn_for: ['update_media_buy'],
+  protocol_methods_required_for: ['tasks/cancel'],
+};
+
+type Response = request.Response;
+
+function expectRejected(response: Response, code: string): void {
+  expect({ status: response.status, body: response.body }).toEqual({ status: 401, body: { error: code } });
+  expect(response.headers['www-authenticate']).toBe(`Signature error="${code}"`);
+}
+
+function send(
+  app: INestApplication,
+  path: string,
+  signed: Pick<SignedRequest, 'headers'> | undefined,
+  body: string | undefined = BODY,
+  extraHeaders: Record<string, string> = {},
+) {
+  let call = request(app.getHttpServer()).post(path).set('Host', HOST);
+  const headers = { ...(signed?.headers ?? {}), ...extraHeaders };
+  if (body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) {
+    headers['Content-Type'] = 'application/json';
+  }
+  for (const [name, value] of Object.entries(headers)) call = call.set(name, value);
+  // A string goes out byte for byte (superagent would JSON-encode a Buffer under a JSON content type).
+  return body === undefined ? call : call.send(body);
+}
+
+const rpc = (method: string, name?: string) =>
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method,
+    params: name === undefined ? {} : { name, arguments: {} },
+  });
+
+describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
+  let counterparty: StaticCounterparty;
+  let app: INestApplication | undefined;
+
+  beforeEach(() => {
+    counterparty = new StaticCounterparty();
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  const moduleOptions = (extra: Partial<AdcpSigningModuleOptions> = {}): AdcpSigningModuleOptions => ({
+    capability: CAPABILITY,
+    jwksResolver: counterparty.resolver,
+    revocationChecker: counterparty.revocation,
+    clock: counterparty.clock,
+    fallbackCredential: (req) => {
+      const headers = (req.raw ?? req).headers as Record<string, string | undefined>;
+      return headers.authorization === 'Bearer valid-token';
+    },
+    ...extra,
+  });
+
+  const start = async (
+    extra: Partial<AdcpSigningModuleOptions> = {},
+    appOptions: Parameters<typeof createTestApp>[2] = {},
+  ) => {
+    const created = await createTestApp(adapter, AdcpSigningModule.forRoot(moduleOptions(extra)), appOptions);
+    app = created.app;
+    return created;
+  };
+
+  describe('the demo walk-through', () => {
+    it('accepts a valid request and hands the signer to the handler and the request', async () => {
+      const { app } = await start();
+      const signed = counterparty.sign('/adcp/create_media_buy');
+      const response = await send(app, '/adcp/create_media_buy', signed);
+      expect(response.status).toBe(201);
+      expect(response.body.signer).toMatchObject({
+        keyid: 'buyer-2026-a',
+        agentUrl: AGENT_URL,
+        alg: 'ed25519',
+        nonce: signed.nonce,
+        profile: '3.2',
+        contentDigestCovered: true,
+      });
+      expect(response.body.sameOnRequest).toBe(true);
+      expect(response.body.body).toEqual(JSON.parse(BODY));
+    });
+
+    it('unsigned → request_signature_required', async () => {
+      const { app } = await start();
+      expectRejected(await send(app, '/adcp/create_media_buy', undefined), 'request_signature_required');
+    });
+
+    it('body tampered → request_signature_digest_mismatch, detail only in the log', async () => {
+      const { app, logger } = await start();
+      const signed = counterparty.sign('/adcp/create_media_buy');
+      const response = await send(app, '/adcp/create_media_buy', signed, BODY.replace('plan_001', 'plan_666'));
+      expectRejected(response, 'request_signature_digest_mismatch');
+      expect(JSON.stringify(response.body)).not.toContain('step');
+      expect(logger.text()).toMatch(/request_signature_digest_mismatch at step 11/);
+    });
+
+    it('replayed → request_signature_replayed', async () => {
+      const { app } = await start();
+      const signed = counterparty.sign('/adcp/create_media_buy');
+      expect((await send(app, '/adcp/create_media_buy', signed)).status).toBe(201);
+      expectRejected(await send(app, '/adcp/create_media_buy', signed), 'request_signature_replayed');
+    });
+
+    it('key rotated → the new kid is accepted', async () => {
+      const { app } = await start();
+      counterparty.rotate('buyer-2026-b');
+      const response = await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy'));
+      expect(response.status).toBe(201);
+      expect(response.body.signer.keyid).toBe('buyer-2026-b');
+    });
+
+    it('key revoked → request_signature_key_revoked', async () => {
+      const { app } = await start();
+      counterparty.publish(['buyer-2026-a']);
+      expectRejected(
+        await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy')),
+        'request_signature_key_revoked',
+      );
+    });
+
+    it('revocation list past grace → request_signature_revocation_stale, with an alert', async () => {
+      const { app } = await start();
+      const alerts: AdcpSigningEvent[] = [];
+      app.get(AdcpSigningEvents).alerts$.subscribe((event) => alerts.push(event));
+      counterparty.clock.advance(5 * 60_000 + 4 * 5 * 60_000 + 1_000);
+      expectRejected(
+        await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy')),
+        'request_signature_revocation_stale',
+      );
+      expect(alerts).toEqual([expect.objectContaining({ alert: 'revocation_stale', agentUrl: AGENT_URL })]);
+    });
+  });
+
+  describe('raw body', () => {
+    it('fails closed with a logged fix when the app has no rawBody', async () => {
+      const { app, logger } = await start({}, { rawBody: false });
+      const response = await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy'));
+      expect(response.status).toBe(500);
+      expect(JSON.stringify(response.body)).not.toContain('rawBody');
+      expect(logger.text()).toMatch(/req\.rawBody is missing[\s\S]*rawBody: true/);
+    });
+
+    it('fails closed for an unsigned JSON body too (it could name a required operation)', async () => {
+      const { app } = await start({}, { rawBody: false });
+      expect((await send(app, '/mcp', undefined, rpc('tools/call', 'get_products'))).status).toBe(500);
+    });
+
+    it('lets a request without a body through without rawBody', async () => {
+      const { app } = await start({}, { rawBody: false });
+      const response = await request(app.getHttpServer()).get('/public').set('Host', HOST);
+      expect(response.status).toBe(200);
+    });
+
+    it('verifies a vendor JSON content type once a parser keeps its raw bytes', async () => {
+      const { app } = await start({}, { vendorParser: true });
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, { contentType: VENDOR_JSON });
+      const response = await send(app, '/adcp/create_media_buy', signed);
+      expect(response.status).toBe(201);
+      expect(response.body.signer.keyid).toBe('buyer-2026-a');
+      expect(response.body.body).toEqual(JSON.parse(BODY));
+    });
+
+    it('never verifies a vendor JSON body without such a parser', async () => {
+      const { app, logger } = await start();
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, { contentType: VENDOR_JSON });
+      const response = await send(app, '/adcp/create_media_buy', signed);
+      if (adapter === 'express') {
+        // Express passes the request on without parsing it: the guard refuses it.
+        expect(response.status).toBe(500);
+        expect(logger.text()).toContain(`useBodyParser`);
+      } else {
+        // Fastify refuses an unknown content type before any guard runs.
+        expect(response.status).toBe(415);
+      }
+    });
+  });
+
+  describe('behind a TLS-terminating proxy', () => {
+    it('uses the configured public origin for the scheme', async () => {
+      const { app } = await start({ publicOrigin: `https://${HOST}` });
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, { scheme: 'https' });
+      expect((await send(app, '/adcp/create_media_buy', signed)).status).toBe(201);
+    });
+
+    it('refuses a Host that is not the public origin', async () => {
+      const { app, logger } = await start({ publicOrigin: `https://${HOST}` });
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, {
+        scheme: 'https',
+        host: 'internal.example',
+      });
+      const response = await send(app, '/adcp/create_media_buy', signed, BODY, { Host: 'internal.example' });
+      expectRejected(response, 'request_target_uri_malformed');
+      expect(logger.text()).toContain('matches no configured publicOrigin');
+    });
+
+    it('ignores X-Forwarded-Proto unless configured to trust it', async () => {
+      const { app } = await start();
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, { scheme: 'https' });
+      const response = await send(app, '/adcp/create_media_buy', signed, BODY, {
+        'X-Forwarded-Proto': 'https',
+      });
+      expectRejected(response, 'request_signature_invalid');
+    });
+
+    it('reads X-Forwarded-Proto when trustForwardedProto is set', async () => {
+      const { app } = await start({ trustForwardedProto: true });
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, { scheme: 'https' });
+      const response = await send(app, '/adcp/create_media_buy', signed, BODY, {
+        'X-Forwarded-Proto': 'https',
+      });
+      expect(response.status).toBe(201);
+    });
+
+    it('never takes the authority from X-Forwarded-Host', async () => {
+      const { app } = await start({ trustForwardedProto: true });
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, { host: 'public.example' });
+      const response = await send(app, '/adcp/create_media_buy', signed, BODY, {
+        'X-Forwarded-Host': 'public.example',
+      });
+      expectRejected(response, 'request_signature_invalid');
+    });
+  });
+
+  describe('global guard from the capability lists', () => {
+    it('requires a signature on an undecorated /adcp/<op> route in required_for', async () => {
+      const { app } = await start();
+      expectRejected(await send(app, '/adcp/sync_creatives', undefined), 'request_signature_required');
+      const signed = counterparty.sign('/adcp/sync_creatives');
+      const response = await send(app, '/adcp/sync_creatives', signed);
+      expect(response.status).toBe(201);
+      expect(response.body.signer.keyid).toBe('buyer-2026-a');
+    });
+
+    it('takes the operation from a JSON-RPC tools/call body', async () => {
+      const { app } = await start();
+      expectRejected(
+        await send(app, '/mcp', undefined, rpc('tools/call', 'create_media_buy')),
+        'request_signature_required',
+      );
+      const response = await send(app, '/mcp', undefined, rpc('tools/call', 'get_products'));
+      expect(response.status).toBe(200);
+      expect(response.body.signer).toBeNull();
+    });
+
+    it('matches protocol_methods_* against the JSON-RPC method', async () => {
+      const { app } = await start();
+      expectRejected(await send(app, '/mcp', undefined, rpc('tasks/cancel')), 'request_signature_required');
+      expect((await send(app, '/mcp', undefined, rpc('tasks/get'))).status).toBe(200);
+    });
+
+    it('lets a required operation through on a fallback credential, without a signer', async () => {
+      const { app } = await start();
+      const response = await send(app, '/adcp/sync_creatives', undefined, BODY, {
+        Authorization: 'Bearer valid-token',
+      });
+      expect(response.status).toBe(201);
+      expect(response.body.signer).toBeNull();
+    });
+
+    it('verifies a signature presented on a route listed nowhere', async () => {
+      const { app } = await start();
+      const signed = counterparty.sign('/adcp/get_products');
+      const ok = await send(app, '/adcp/get_products', signed);
+      expect(ok.status).toBe(200);
+      expect(ok.body.signer.keyid).toBe('buyer-2026-a');
+      const tampered = counterparty.sign('/adcp/get_products');
+      expectRejected(
+        await send(app, '/adcp/get_products', tampered, '{"x":1}'),
+        'request_signature_digest_mismatch',
+      );
+    });
+
+    it('a malformed header pair is refused everywhere', async () => {
+      const { app } = await start();
+      const response = await send(app, '/adcp/get_products', undefined, BODY, { Signature: 'sig1=:AAAA:' });
+      expectRejected(response, 'request_signature_header_malformed');
+    });
+
+    it('is not registered with globalGuard: false (only decorated routes are checked)', async () => {
+      const created = await createTestApp(
+        adapter,
+        AdcpSigningModule.forRoot({ ...moduleOptions(), globalGuard: false }),
+      );
+      app = created.app;
+      expect((await send(app, '/adcp/sync_creatives', undefined)).status).toBe(201);
+      expectRejected(await send(app, '/adcp/create_media_buy', undefined), 'request_signature_required');
+    });
+  });
+
+  describe('warn mode (update_media_buy)', () => {
+    it('accepts a valid signature with the signer', async () => {
+      const { app } = await start();
+      const response = await send(app, '/adcp/update_media_buy', counterparty.sign('/adcp/update_media_buy'));
+      expect(response.status).toBe(201);
+      expect(response.body.keyid).toBe('buyer-2026-a');
+    });
+
+    it('a failed signature without a fallback credential is answered as unauthenticated', async () => {
+      const { app } = await start();
+      const events: AdcpSigningEvent[] = [];
+      app.get(AdcpSigningEvents).verifications$.subscribe((event) => events.push(event));
+      const signed = counterparty.sign('/adcp/update_media_buy');
+      const response = await send(app, '/adcp/update_media_buy', signed, '{"tampered":true}');
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBeUndefined();
+      expect(JSON.stringify(response.body)).not.toContain('request_signature');
+      expect(events).toEqual([
+        expect.objectContaining({
+          action: 'reject_unauthenticated',
+          code: 'request_signature_digest_mismatch',
+          keyid: 'buyer-2026-a',
+        }),
+      ]);
+    });
+
+    it('a failed signature with a fallback credential passes, recorded, without a signer', async () => {
+      const { app, logger } = await start();
+      const events: AdcpSigningEvent[] = [];
+      app.get(AdcpSigningEvents).verifications$.subscribe((event) => events.push(event));
+      const signed = counterparty.sign('/adcp/update_media_buy');
+      const response = await send(app, '/adcp/update_media_buy', signed, '{"tampered":true}', {
+        Authorization: 'Bearer valid-token',
+      });
+      expect(response.status).toBe(201);
+      expect(response.body.keyid).toBeNull();
+      expect(events).toEqual([
+        expect.objectContaining({
+          action: 'accept_with_warning',
+          code: 'request_signature_digest_mismatch',
+          authenticationSource: 'fallback',
+        }),
+      ]);
+      expect(logger.text()).toMatch(/accept_with_warning: request_signature_digest_mismatch/);
+    });
+
+    it('an unrecognized bearer token is no fallback credential', async () => {
+      const { app } = await start();
+      const signed = counterparty.sign('/adcp/update_media_buy');
+      const response = await send(app, '/adcp/update_media_buy', signed, '{"tampered":true}', {
+        Authorization: 'Bearer forged',
+      });
+      expect(response.status).toBe(401);
+    });
+  });
+
+  describe('route options', () => {
+    it('a legacy 3.1 route verifies the legacy encoding', async () => {
+      const { app } = await start();
+      const path = '/legacy/adcp/create_media_buy';
+      const legacy = counterparty.sign(path, BODY, { profile: '3.1' });
+      const response = await send(app, path, legacy);
+      expect(response.status).toBe(201);
+      expect(response.body.signer.profile).toBe('3.1');
+      const current = counterparty.sign(path, BODY);
+      expectRejected(await send(app, path, current), 'request_signature_header_malformed');
+    });
+  });
+
+  describe('events', () => {
+    it('emits one verification event per decision, with code, keyid, agent and duration', async () => {
+      const { app } = await start();
+      const events: AdcpSigningEvent[] = [];
+      app.get(AdcpSigningEvents).events$.subscribe((event) => events.push(event));
+      await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy'));
+      await send(app, '/adcp/create_media_buy', undefined);
+      expect(events).toEqual([
+        expect.objectContaining({
+          type: 'verification',
+          action: 'accept',
+          keyid: 'buyer-2026-a',
+          agentUrl: AGENT_URL,
+          operation: 'create_media_buy',
+          signed: true,
+          profile: '3.2',
+          durationMs: expect.any(Number),
+        }),
+        expect.objectContaining({
+          type: 'verification',
+          action: 'reject',
+          code: 'request_signature_required',
+          signed: false,
+        }),
+      ]);
+    });
+  });
+});
+
+describe('AdcpSigningModule.forRootAsync', () => {
+  const adcpSigningConfig = registerAs('adcpSigning', () => ({
+    requiredFor: ['create_media_buy'],
+  }));
+
+  it.each(ADAPTERS)('builds its options from ConfigService (%s)', async (adapter) => {
+    const counterparty = new StaticCounterparty();
+    const { app } = await createTestApp(
+      adapter,
+      AdcpSigningModule.forRootAsync({
+        imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [adcpSigningConfig] })],
+        inject: [ConfigService],
+        useFactory: (config: ConfigService) => ({
+          capability: {
+            supported: true,
+            required_for: config.getOrThrow<string[]>('adcpSigning.requiredFor'),
+          },
+          jwksResolver: counterparty.resolver,
+          revocationChecker: counterparty.revocation,
+          clock: counterparty.clock,
+        }),
+      }),
+    );
+    try {
+      expectRejected(await send(app, '/adcp/create_media_buy', undefined), 'request_signature_required');
+      const response = await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy'));
+      expect(response.status).toBe(201);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('accepts useClass', async () => {
+    const counterparty = new StaticCounterparty();
+    @Injectable()
+    class SigningOptions implements AdcpSigningOptionsFactory {
+      createAdcpSigningOptions(): AdcpSigningModuleOptions {
+        return {
+          capability: { supported: true, required_for: ['create_media_buy'] },
+          jwksResolver: counterparty.resolver,
+          revocationChecker: counterparty.revocation,
+          clock: counterparty.clock,
+        };
+      }
+    }
+    const { app } = await createTestApp('express', AdcpSigningModule.forRootAsync({ useClass: SigningOptions }));
+    try {
+      expect((await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy'))).status).toBe(
+        201,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('stops the boot with the name of the bad field', async () => {
+    const counterparty = new StaticCounterparty();
+    await expect(
+      createTestApp(
+        'express',
+        AdcpSigningModule.forRootAsync({
+          useFactory: () => ({
+            capability: { supported: true, required_for: ['tasks/cancel'] },
+            jwksResolver: counterparty.resolver,
+            revocationChecker: counterparty.revocation,
+          }),
+        }),
+      ),
+    ).rejects.toThrow(/capability\.required_for: "tasks\/cancel" is not an AdCP operation name/);
+  });
+});
