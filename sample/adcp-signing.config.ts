@@ -49,7 +49,9 @@ export function readSigningConfig(env: Env = process.env): SampleSigningConfig {
   }
   const primePolicy = env.ADCP_PRIME_POLICY ?? 'fail';
   if (primePolicy !== 'fail' && primePolicy !== 'degrade' && primePolicy !== 'lazy') {
-    throw new Error(`ADCP_PRIME_POLICY must be fail, degrade or lazy, got ${JSON.stringify(primePolicy)}`);
+    throw new Error(
+      `ADCP_PRIME_POLICY must be fail, degrade or lazy, got ${JSON.stringify(primePolicy)}`,
+    );
   }
   const caFile = nonEmpty(env.ADCP_EXTRA_CA_FILE);
   return {

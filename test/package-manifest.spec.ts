@@ -15,7 +15,8 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
 /** Optional peers: each may only be imported from its own subpath. */
 const OPTIONAL_PEERS = ['@nestjs/terminus', 'ioredis'];
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** Every module specifier reachable from `entry` through relative imports, with the file importing it. */
 function importGraph(entry: string): Map<string, string[]> {
@@ -42,7 +43,8 @@ function bareImports(entry: string): Map<string, string> {
   const found = new Map<string, string>();
   for (const [file, specifiers] of importGraph(entry)) {
     for (const specifier of specifiers) {
-      if (!specifier.startsWith('.') && !found.has(specifier)) found.set(specifier, relative(root, file));
+      if (!specifier.startsWith('.') && !found.has(specifier))
+        found.set(specifier, relative(root, file));
     }
   }
   return found;
@@ -65,7 +67,11 @@ describe('package manifest', () => {
   });
 
   it('maps each subpath onto the source entry that builds it', () => {
-    const sources: Record<string, string> = { '.': 'lib/index.ts', './testing': 'lib/testing/index.ts', './health': 'lib/health/index.ts' };
+    const sources: Record<string, string> = {
+      '.': 'lib/index.ts',
+      './testing': 'lib/testing/index.ts',
+      './health': 'lib/health/index.ts',
+    };
     for (const [subpath, source] of Object.entries(sources)) {
       const entry = manifest.exports[subpath] as { default: string };
       expect(entry.default.replace(/^\.\/dist\//, 'lib/').replace(/\.js$/, '.ts')).toBe(source);
@@ -87,7 +93,9 @@ describe('package manifest', () => {
   it('never imports an optional peer from the main entry', () => {
     const imports = bareImports(join(root, 'lib/index.ts'));
     expect(imports.size).toBeGreaterThan(0);
-    const offending = [...imports].filter(([specifier]) => OPTIONAL_PEERS.includes(packageOf(specifier)));
+    const offending = [...imports].filter(([specifier]) =>
+      OPTIONAL_PEERS.includes(packageOf(specifier)),
+    );
     expect(offending).toEqual([]);
   });
 

@@ -26,6 +26,16 @@ export interface InMemoryReplayStoreOptions {
   onCapReached?: (keyid: string) => void;
 }
 
+/**
+ * A fresh sequential copy of `value`. Header parsers hand out slices of the header string, and V8 keeps a
+ * slice's whole parent alive while the slice is held: stored as given, each nonce would pin its
+ * `Signature-Input` header (measured: about 300 B per entry instead of about 70 B). `Array#join` builds
+ * a new flat string; it costs a fraction of a microsecond, paid on inserts only.
+ */
+function detachedCopy(value: string): string {
+  return [value.slice(0, 1), value.slice(1)].join('');
+}
+
 /** The entries of one keyid that expire at the same instant. */
 class ExpiryBucket {
   /** Nonce references only: the strings themselves are shared with the keyid's `Set`. */
@@ -137,10 +147,11 @@ export class InMemoryReplayStore extends ReplayStore {
     if (expiresAtMs <= now) return 'ok';
 
     if (entries === undefined) {
-      entries = new KeyidEntries(keyid);
-      this.keyids.set(keyid, entries);
+      entries = new KeyidEntries(detachedCopy(keyid));
+      this.keyids.set(entries.keyid, entries);
     }
-    entries.nonces.add(nonce);
+    const held = detachedCopy(nonce);
+    entries.nonces.add(held);
     this.total++;
     let bucket = entries.lastBucket;
     if (bucket === undefined || bucket.expiresAtMs !== expiresAtMs) {
@@ -152,7 +163,7 @@ export class InMemoryReplayStore extends ReplayStore {
       }
       entries.lastBucket = bucket;
     }
-    bucket.nonces.push(nonce);
+    bucket.nonces.push(held);
 
     // Counts grow one insert at a time, so equality marks the transition into the capped state.
     if (entries.nonces.size === this.perKeyidCap && this.onCapReached !== undefined) {
@@ -175,7 +186,7 @@ export class InMemoryReplayStore extends ReplayStore {
   /** Moves the store's time forward to `nowMs` and removes every entry expired by then. */
   private advance(nowMs: number): number {
     if (Number.isNaN(nowMs)) throw new RangeError('nowMs is NaN');
-    this.nowMs = nowMs;
+    if (nowMs > this.nowMs) this.nowMs = nowMs;
     const now = this.nowMs;
     const heap = this.heap;
     while (heap.length > 0 && heap[0]!.expiresAtMs <= now) this.expire(this.popBucket());
@@ -188,6 +199,7 @@ export class InMemoryReplayStore extends ReplayStore {
     for (const nonce of bucket.nonces) nonces.delete(nonce);
     this.total -= bucket.nonces.length;
     entries.buckets.delete(bucket.expiresAtMs);
+    // Never matched again (new expiries are in the future), but it would keep the swept nonces alive.
     if (entries.lastBucket === bucket) entries.lastBucket = undefined;
     // Each live nonce sits in exactly one bucket, so an empty Set means the keyid has no bucket left.
     if (nonces.size === 0 && this.keyids.get(entries.keyid) === entries) {

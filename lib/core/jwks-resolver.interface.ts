@@ -9,6 +9,12 @@ export interface ResolvedSigningKey {
   /** Where the key came from, for the signer record and logs. */
   readonly jwksUri?: string;
   readonly brandJsonUrl?: string;
+  /**
+   * Set when the key failed the purpose/shape checks run when its set was loaded (§e.1: `use`, `key_ops`,
+   * `adcp_use`, `alg`/`kty`/`crv`, importability). The key stays resolvable (it is not "unknown") and
+   * step 8 rejects it with `request_signature_key_purpose_invalid`.
+   */
+  readonly purposeProblem?: string;
 }
 
 /**

@@ -10,7 +10,11 @@ import {
   StructuredFieldParseError,
   serializeInnerList,
 } from './structured-fields/structured-field.parser.js';
-import type { SfDictionary, SfInnerList } from './structured-fields/structured-field.types.js';
+import type {
+  SfDictionary,
+  SfInnerList,
+  SfMember,
+} from './structured-fields/structured-field.types.js';
 import type { SigningProfileVersion } from './verifier-options.interface.js';
 
 /**
@@ -25,6 +29,10 @@ export const SIGNATURE_LABEL = 'sig1';
 
 /** Shortest accepted `nonce`, in decoded bytes (§a.3: ≥ 128 bits of entropy). */
 export const MIN_NONCE_BYTES = 16;
+
+const DQUOTE = 0x22;
+const COMMA = 0x2c;
+const BACKSLASH = 0x5c;
 
 /**
  * The six AdCP signature parameters as received. Each is present only if the signer sent it: absence is
@@ -67,25 +75,8 @@ export function parseSignatureHeaders(
   profile: SigningProfileVersion,
 ): ParsedSignatureHeaders {
   const inputs = parseField(signatureInput, 'Signature-Input');
-  // RFC 9421 §4.1 defines the whole field as a dictionary of inner lists of component identifiers
-  // (sf-strings). That is the field's syntax, so it holds for every label; what the other labels *say*
-  // (their parameters, duplicates, encodings) is theirs and is ignored (§a.6).
-  for (const member of inputs.values()) {
-    if (member.kind !== 'inner-list') {
-      throw malformed(
-        'Signature-Input member is not an inner list',
-        'signature_input_not_inner_list',
-      );
-    }
-    for (const item of member.items) {
-      if (item.value.type !== 'string') {
-        throw malformed(
-          'Signature-Input component identifier is not an sf-string',
-          'component_not_string',
-        );
-      }
-    }
-  }
+  // Shape checks cover every label; only sig1's content is interpreted below.
+  inputs.forEach(checkSignatureInputMember);
   const selected = inputs.get(SIGNATURE_LABEL) as SfInnerList | undefined;
   if (selected === undefined) {
     // [gap] §a.6: no rule for a request without sig1; it cannot be verified, so it is malformed.
@@ -96,11 +87,7 @@ export function parseSignatureHeaders(
   const signatureParamsValue = serializeInnerList(selected);
 
   const signatures = parseField(signature, 'Signature');
-  for (const member of signatures.values()) {
-    if (member.kind !== 'item' || member.value.type !== 'byte-sequence') {
-      throw malformed('Signature member is not a byte sequence', 'signature_not_byte_sequence');
-    }
-  }
+  signatures.forEach(checkSignatureMember);
   const signatureMember = signatures.get(SIGNATURE_LABEL);
   if (signatureMember === undefined) {
     throw malformed('Signature has no sig1 member', 'signature_no_sig1');
@@ -141,9 +128,10 @@ export function parseContentDigest(
     }
     const text = member.value.value;
     try {
+      // Only an explicit '3.1' selects the legacy decoder; anything else gets the strict one (fail closed).
       digests.set(
         algorithm,
-        profile === '3.2' ? decodeSfBinaryStrict(text) : decodeBase64Tolerant(text),
+        profile === '3.1' ? decodeBase64Tolerant(text) : decodeSfBinaryStrict(text),
       );
     } catch (error) {
       throw malformedEncoding('Content-Digest', error);
@@ -159,21 +147,20 @@ export function parseContentDigest(
  * then a matter of interpretation, and a covered field must not be open to two readings.
  */
 export function isSingleFieldValue(value: FieldLines): boolean {
-  let line: string;
+  let line: unknown;
   if (typeof value === 'string') line = value;
-  else if (value.length === 1) line = value[0]!;
-  else return false;
+  else if (Array.isArray(value) && value.length === 1) line = value[0];
   if (typeof line !== 'string') return false;
   let inQuotes = false;
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if (inQuotes) {
-      if (c === 0x5c /* \ */)
-        i++; // quoted-pair (RFC 9110 §5.6.4): the next character is literal
-      else if (c === 0x22 /* " */) inQuotes = false;
-    } else if (c === 0x22) {
+      // quoted-pair (RFC 9110 §5.6.4): the character after a backslash is literal, even `"` or `,`.
+      if (c === BACKSLASH) i++;
+      else if (c === DQUOTE) inQuotes = false;
+    } else if (c === DQUOTE) {
       inQuotes = true;
-    } else if (c === 0x2c /* , */) {
+    } else if (c === COMMA) {
       return false;
     }
   }
@@ -181,6 +168,36 @@ export function isSingleFieldValue(value: FieldLines): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------
+
+/**
+ * RFC 9421 §4.1 defines the whole field as a dictionary of inner lists of component identifiers
+ * (sf-strings). That is the field's syntax, so it holds for every label; what the other labels *say*
+ * (their parameters, duplicates, encodings) is theirs and is ignored (§a.6).
+ */
+function checkSignatureInputMember(member: SfMember): void {
+  if (member.kind !== 'inner-list') {
+    throw malformed(
+      'Signature-Input member is not an inner list',
+      'signature_input_not_inner_list',
+    );
+  }
+  const items = member.items;
+  for (let i = 0; i < items.length; i++) {
+    if (items[i]!.value.type !== 'string') {
+      throw malformed(
+        'Signature-Input component identifier is not an sf-string',
+        'component_not_string',
+      );
+    }
+  }
+}
+
+/** RFC 9421 §4.2: every `Signature` member is a byte sequence (decoded only for sig1). */
+function checkSignatureMember(member: SfMember): void {
+  if (member.kind !== 'item' || member.value.type !== 'byte-sequence') {
+    throw malformed('Signature member is not a byte sequence', 'signature_not_byte_sequence');
+  }
+}
 
 /** RFC 9110 §5.3: several field lines are one value joined with ", ", then parsed as a whole. */
 function parseField(value: FieldLines, field: string): SfDictionary {
@@ -226,10 +243,12 @@ function combineFieldLines(value: FieldLines): string | undefined {
 function readComponents(selected: SfInnerList): string[] {
   const items = selected.items;
   const components: string[] = new Array(items.length);
-  const seen = new Set<string>();
+  // A handful of components is the norm: a pairwise scan beats hashing there. Larger (hostile) lists
+  // switch to a Set so that the check stays linear.
+  const seen = items.length > 16 ? new Set<string>() : undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
-    if (item.params.size > 0) {
+    if (item.params.length > 0) {
       throw malformed('covered component carries parameters', 'component_has_parameters');
     }
     const name = item.value.value as string; // an sf-string: checked for every label by the caller
@@ -239,10 +258,14 @@ function readComponents(selected: SfInnerList): string[] {
         'component_invalid',
       );
     }
-    if (seen.has(name)) {
-      throw malformed('covered component listed twice', 'component_duplicate');
+    let duplicate = false;
+    if (seen !== undefined) {
+      duplicate = seen.has(name);
+      seen.add(name);
+    } else {
+      for (let j = 0; j < i && !duplicate; j++) duplicate = components[j] === name;
     }
-    seen.add(name);
+    if (duplicate) throw malformed('covered component listed twice', 'component_duplicate');
     components[i] = name;
   }
   return components;
@@ -281,7 +304,9 @@ function readParams(selected: SfInnerList): SignatureParams {
     alg?: string;
     tag?: string;
   } = {};
-  for (const [key, value] of selected.params) {
+  const list = selected.params;
+  for (let i = 0; i < list.length; i++) {
+    const { key, value } = list[i]!;
     switch (key) {
       case 'created':
       case 'expires':
@@ -326,11 +351,12 @@ function checkNonce(nonce: string): void {
 
 /**
  * §a.7: the decoder comes from the endpoint's profile, never from the value. A 3.2 endpoint refuses a
- * base64url value outright; it MUST NOT retry with the legacy decoder.
+ * base64url value outright; it MUST NOT retry with the legacy decoder. Only an explicit '3.1' selects
+ * the legacy decoder: a profile value that slipped past typing gets the strict one (fail closed).
  */
 function decodeSignature(encoded: string, profile: SigningProfileVersion): Buffer {
   try {
-    return profile === '3.2' ? decodeSfBinaryStrict(encoded) : decodeBase64UrlStrict(encoded);
+    return profile === '3.1' ? decodeBase64UrlStrict(encoded) : decodeSfBinaryStrict(encoded);
   } catch (error) {
     throw malformedEncoding('Signature', error);
   }

@@ -1,37 +1,45 @@
+import type { JwksCacheState, JwksCounterpartySnapshot } from '../network/remote-jwks.resolver.js';
+import type {
+  RevocationCounterpartySnapshot,
+  RevocationListState,
+} from '../network/remote-revocation.checker.js';
+
 /**
  * The health model of the module, framework-free (the Terminus indicator in `./health` renders it).
- * States, per counterparty:
- * - keys: `fresh` (fetched within their TTL), `stale` (a refresh failed, older keys are still served),
- *   `never_fetched` (no keys: requests get `request_signature_jwks_unavailable`), `static` (configured
- *   in-process, nothing to fetch);
- * - revocation list: `fresh` (before its scheduled poll), `in_grace` (the poll is overdue, requests still
- *   pass until `next_update` + grace), `stale` (past grace: requests fail closed with
- *   `request_signature_revocation_stale`), `never_fetched` (fails closed too), `not_published` (the
- *   counterparty is configured as publishing no list).
+ * Any `JwksResolver` / `RevocationChecker` with a `snapshot()` method returning the remote fetchers'
+ * snapshot shapes shows up per counterparty; others are judged by start-up priming alone.
  */
 
-/** Health of one counterparty's key set. */
+/** Health of one counterparty's key set (`static`: a source that reports no state). */
 export interface JwksHealth {
-  readonly state: 'fresh' | 'stale' | 'never_fetched' | 'static';
+  readonly state: JwksCacheState | 'static';
   readonly uri?: string;
-  /** Seconds since the keys in use were fetched. */
+  /** Seconds since the keys in use were last confirmed (200 or 304). */
   readonly age_seconds?: number;
+  readonly expires_at?: string;
   readonly key_count?: number;
-  /** Why the last refresh failed (a stable reason, never fetch error text from the counterparty). */
+  readonly consecutive_failures?: number;
+  /** The stable code of the last failed refresh (fetch detail stays in the logs). */
   readonly last_error?: string;
 }
 
-/** Health of one counterparty's revocation list. */
+/** Health of one counterparty's revocation list (`static`: a source that reports no state). */
 export interface RevocationListHealth {
-  readonly state: 'fresh' | 'in_grace' | 'stale' | 'never_fetched' | 'not_published';
+  readonly state: RevocationListState | 'static';
   readonly url?: string;
   /** Seconds since the list in use was fetched. */
   readonly age_seconds?: number;
-  /** The list's own `next_update` (RFC 3339). */
+  /** The list's own `updated` / `next_update` (RFC 3339). */
+  readonly updated?: string;
   readonly next_update?: string;
-  /** Seconds until requests fail closed (0 once stale). */
+  readonly next_poll_at?: string;
+  /** When requests start failing closed without a refresh. */
+  readonly stale_at?: string;
+  /** Seconds until then (0 once stale). */
   readonly grace_remaining_seconds?: number;
   readonly revoked_kids?: number;
+  readonly consecutive_failures?: number;
+  /** Why the last poll failed (a stable reason such as `fetch_unavailable` or `signature`). */
   readonly last_error?: string;
 }
 
@@ -42,7 +50,7 @@ export interface CounterpartyHealth {
   readonly revocation_list: RevocationListHealth;
 }
 
-/** The overall verdict: `up` when fresh; `degraded` inside grace or on stale keys; `down` when requests fail closed. */
+/** `up` when fresh; `degraded` inside grace or while serving stale keys; `down` when requests fail closed. */
 export type AdcpHealthStatus = 'up' | 'degraded' | 'down';
 
 /** What the health indicator reports. */
@@ -50,36 +58,109 @@ export interface AdcpSigningHealthReport {
   readonly status: AdcpHealthStatus;
   /** Why the status is not `up` (one line per problem). */
   readonly reasons: readonly string[];
-  readonly prime: { readonly state: string; readonly policy: string; readonly error?: string };
+  readonly prime: {
+    readonly state: 'pending' | 'primed' | 'failed';
+    readonly policy: string;
+    readonly error?: string;
+  };
   readonly counterparties: readonly CounterpartyHealth[];
 }
 
-/** Computes the verdict from per-counterparty states and the priming state. */
-export function healthVerdict(
+/** Inputs of {@link buildHealthReport}. `undefined` snapshots mean the source reports no state. */
+export interface HealthReportInput {
+  readonly jwks: readonly JwksCounterpartySnapshot[] | undefined;
+  readonly revocation: readonly RevocationCounterpartySnapshot[] | undefined;
+  readonly prime: AdcpSigningHealthReport['prime'];
+}
+
+/** Builds the per-counterparty report and its verdict. */
+export function buildHealthReport(input: HealthReportInput): AdcpSigningHealthReport {
+  const agents = new Map<
+    string,
+    { jwks?: JwksCounterpartySnapshot; list?: RevocationCounterpartySnapshot }
+  >();
+  for (const jwks of input.jwks ?? []) agents.set(jwks.agentUrl, { jwks });
+  for (const list of input.revocation ?? []) {
+    agents.set(list.agentUrl, { ...agents.get(list.agentUrl), list });
+  }
+  const counterparties = [...agents].map(([agentUrl, { jwks, list }]) => ({
+    agent_url: agentUrl,
+    jwks: jwks
+      ? jwksHealth(jwks)
+      : { state: input.jwks ? ('never_fetched' as const) : ('static' as const) },
+    revocation_list: list
+      ? listHealth(list)
+      : { state: input.revocation ? ('never_fetched' as const) : ('static' as const) },
+  }));
+  const selfDescribing = input.jwks !== undefined || input.revocation !== undefined;
+  return {
+    ...verdict(counterparties, input.prime, selfDescribing),
+    prime: input.prime,
+    counterparties,
+  };
+}
+
+function verdict(
   counterparties: readonly CounterpartyHealth[],
   prime: AdcpSigningHealthReport['prime'],
-  sourcesReportState: boolean,
+  selfDescribing: boolean,
 ): { status: AdcpHealthStatus; reasons: string[] } {
   const down: string[] = [];
   const degraded: string[] = [];
-  for (const counterparty of counterparties) {
-    const agent = counterparty.agent_url;
-    const jwks = counterparty.jwks.state;
-    const list = counterparty.revocation_list.state;
-    if (jwks === 'never_fetched') down.push(`${agent}: no keys were ever fetched`);
-    if (jwks === 'stale') degraded.push(`${agent}: serving stale keys (refresh failing)`);
-    if (list === 'never_fetched') down.push(`${agent}: no revocation list was ever fetched`);
-    if (list === 'stale') down.push(`${agent}: revocation list past grace (requests fail closed)`);
-    if (list === 'in_grace') degraded.push(`${agent}: revocation list refresh overdue, inside grace`);
+  for (const { agent_url: agent, jwks, revocation_list: list } of counterparties) {
+    if (jwks.state === 'never_fetched') down.push(`${agent}: no keys were ever fetched`);
+    if (jwks.state === 'expired') down.push(`${agent}: keys expired and refreshes keep failing`);
+    if (jwks.state === 'stale') degraded.push(`${agent}: serving stale keys while refreshes fail`);
+    if (list.state === 'never_fetched') down.push(`${agent}: no revocation list was ever fetched`);
+    if (list.state === 'stale')
+      down.push(`${agent}: revocation list past grace, requests fail closed`);
+    if (list.state === 'in_grace')
+      degraded.push(`${agent}: revocation list refresh overdue, inside grace`);
   }
-  if (!sourcesReportState) {
-    // Sources that cannot describe themselves (custom instances): priming is all there is to go on.
+  if (!selfDescribing || counterparties.length === 0) {
+    // Sources that do not describe themselves: start-up priming is all there is to go on.
     if (prime.state === 'failed') down.push(`priming failed: ${prime.error ?? 'unknown error'}`);
-    else if (prime.state === 'pending') down.push('keys and revocation lists not loaded yet');
-  } else if (prime.state === 'pending' && counterparties.length === 0) {
-    down.push('keys and revocation lists not loaded yet');
+    if (prime.state === 'pending') down.push('keys and revocation lists not loaded yet');
   }
   if (down.length > 0) return { status: 'down', reasons: [...down, ...degraded] };
   if (degraded.length > 0) return { status: 'degraded', reasons: degraded };
   return { status: 'up', reasons: [] };
+}
+
+function jwksHealth(snapshot: JwksCounterpartySnapshot): JwksHealth {
+  return {
+    state: snapshot.state,
+    ...(snapshot.jwksUri !== undefined ? { uri: snapshot.jwksUri } : {}),
+    ...(snapshot.ageMs !== undefined ? { age_seconds: seconds(snapshot.ageMs) } : {}),
+    ...(snapshot.expiresAt !== undefined ? { expires_at: iso(snapshot.expiresAt) } : {}),
+    key_count: snapshot.keyCount,
+    consecutive_failures: snapshot.consecutiveFailures,
+    ...(snapshot.lastError ? { last_error: snapshot.lastError.code } : {}),
+  };
+}
+
+function listHealth(snapshot: RevocationCounterpartySnapshot): RevocationListHealth {
+  return {
+    state: snapshot.state,
+    ...(snapshot.listUrl !== undefined ? { url: snapshot.listUrl } : {}),
+    ...(snapshot.ageMs !== undefined ? { age_seconds: seconds(snapshot.ageMs) } : {}),
+    ...(snapshot.updated !== undefined ? { updated: snapshot.updated } : {}),
+    ...(snapshot.nextUpdate !== undefined ? { next_update: snapshot.nextUpdate } : {}),
+    ...(snapshot.nextPollAt !== undefined ? { next_poll_at: iso(snapshot.nextPollAt) } : {}),
+    ...(snapshot.staleAt !== undefined ? { stale_at: iso(snapshot.staleAt) } : {}),
+    ...(snapshot.graceRemainingMs !== undefined
+      ? { grace_remaining_seconds: seconds(snapshot.graceRemainingMs) }
+      : {}),
+    ...(snapshot.revokedKidCount !== undefined ? { revoked_kids: snapshot.revokedKidCount } : {}),
+    consecutive_failures: snapshot.consecutiveFailures,
+    ...(snapshot.lastError ? { last_error: snapshot.lastError.reason } : {}),
+  };
+}
+
+function seconds(ms: number): number {
+  return Math.max(0, Math.floor(ms / 1000));
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }

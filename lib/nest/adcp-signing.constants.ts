@@ -15,3 +15,6 @@ export const SIGNED_REQUEST_METADATA = 'adcp-signing:signed-request';
 
 /** Injection token of the flags telling which backends the module built itself (and closes). */
 export const ADCP_SIGNING_OWNED_BACKENDS = Symbol('ADCP_SIGNING_OWNED_BACKENDS');
+
+/** Injection token of the fetchers the module builds from `counterparties`. */
+export const ADCP_SIGNING_REMOTE_SOURCES = Symbol('ADCP_SIGNING_REMOTE_SOURCES');

@@ -1,5 +1,6 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { filter, type Observable, Subject } from 'rxjs';
+import type { Clock } from '../core/clock.js';
 import type { RequestSignatureErrorCode } from '../core/error-codes.js';
 import type {
   AuthenticationAction,
@@ -7,6 +8,12 @@ import type {
 } from '../core/policy/authentication-decision.js';
 import type { SigningListMode } from '../core/policy/request-signing-capability.js';
 import type { SigningProfileVersion } from '../core/verifier-options.interface.js';
+import {
+  ADCP_SIGNING_LOGGER_CONTEXT,
+  ADCP_SIGNING_RESOLVED_OPTIONS,
+} from './adcp-signing.constants.js';
+
+const ALERT_REPEAT_MS = 60_000;
 
 /** One request-signature decision, for metrics and audit. Never carries the body or the signature. */
 export interface VerificationEvent {
@@ -30,17 +37,19 @@ export interface VerificationEvent {
   readonly at: number;
 }
 
-/** A key-set or revocation-list fetch (start-up priming, background refresh, kid-miss refetch). */
+/** A key-set or revocation-list fetch (start-up priming, background refresh, kid-miss refetch, poll). */
 export interface CacheRefreshEvent {
   readonly type: 'cache_refresh';
   readonly source: 'jwks' | 'revocation_list';
-  readonly agentUrl?: string;
-  readonly url?: string;
-  /** `updated`: new content; `not_modified`: a 304 or identical content; `failed`: kept the old copy. */
+  readonly url: string;
+  /** The counterparties served by this key set or list. */
+  readonly agentUrls: readonly string[];
+  /** What caused a key-set fetch: `prime`, `background`, `kid_miss`, `expired`, `retry`, `lookup`. */
+  readonly trigger?: string;
+  /** `updated`: new content; `not_modified`: a 304; `failed`: the previous copy was kept. */
   readonly outcome: 'updated' | 'not_modified' | 'failed';
-  /** Why a refresh failed (a stable code or reason, never the fetch error text). */
+  /** Why a refresh failed: a stable code or reason, never fetch error text. */
   readonly reason?: string;
-  readonly durationMs?: number;
   readonly at: number;
 }
 
@@ -71,6 +80,13 @@ export type AdcpSigningEvent = VerificationEvent | CacheRefreshEvent | AlertEven
 @Injectable()
 export class AdcpSigningEvents implements OnApplicationShutdown {
   private readonly subject = new Subject<AdcpSigningEvent>();
+  private readonly logger = new Logger(ADCP_SIGNING_LOGGER_CONTEXT);
+  private readonly lastAlertAt = new Map<string, number>();
+  private readonly clock: Clock;
+
+  constructor(@Inject(ADCP_SIGNING_RESOLVED_OPTIONS) options: { readonly clock: Clock }) {
+    this.clock = options.clock;
+  }
 
   /** Every event. */
   readonly events$: Observable<AdcpSigningEvent> = this.subject.asObservable();
@@ -90,6 +106,20 @@ export class AdcpSigningEvents implements OnApplicationShutdown {
   /** Publishes an event. Used by the library; you may publish your own alerts too. */
   emit(event: AdcpSigningEvent): void {
     this.subject.next(event);
+  }
+
+  /**
+   * Raises an alert: logged as a warning and emitted on `alerts$`, at most once a minute per `subject`
+   * (a flood of refused requests is one page, not thousands).
+   */
+  raiseAlert(alert: Omit<AlertEvent, 'type' | 'at'>, subject: string = alert.alert): void {
+    const now = this.clock.now();
+    const last = this.lastAlertAt.get(subject);
+    if (last !== undefined && now >= last && now - last < ALERT_REPEAT_MS) return;
+    if (this.lastAlertAt.size >= 10_000) this.lastAlertAt.clear();
+    this.lastAlertAt.set(subject, now);
+    this.logger.warn(`alert ${alert.alert}: ${alert.message}`);
+    this.emit({ type: 'alert', ...alert, at: now });
   }
 
   onApplicationShutdown(): void {

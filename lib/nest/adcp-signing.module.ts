@@ -5,6 +5,7 @@ import { RevocationChecker } from '../core/revocation-checker.interface.js';
 import {
   jwksResolverProvider,
   ownedBackendsProvider,
+  remoteSourcesProvider,
   replayStoreProvider,
   resolvedOptionsProvider,
   revocationCheckerProvider,
@@ -28,6 +29,7 @@ import { SignedRequestGuard } from './signed-request.guard.js';
 @Module({
   providers: [
     resolvedOptionsProvider,
+    remoteSourcesProvider,
     jwksResolverProvider,
     revocationCheckerProvider,
     replayStoreProvider,

@@ -11,6 +11,12 @@ import { ReplayStore } from '../core/replay-store.interface.js';
 import { RevocationChecker } from '../core/revocation-checker.interface.js';
 import { canonicalizeTargetUri } from '../core/url/target-uri.canonicalizer.js';
 import type { SigningProfileVersion } from '../core/verifier-options.interface.js';
+import {
+  type CounterpartyConfig,
+  type ResolvedCounterparty,
+  resolveCounterparties,
+} from '../network/counterparty.interface.js';
+import type { Scheduler } from '../network/scheduler.js';
 
 /**
  * What start-up does when keys or revocation lists cannot be fetched:
@@ -32,24 +38,6 @@ export type AdcpFallbackCredentialHook = (
   request: any,
   context: ExecutionContext,
 ) => boolean | Promise<boolean>;
-
-/** One buying agent whose signed requests this seller accepts. */
-export interface AdcpCounterpartyOptions {
-  /** The agent URL: the `agents[].url` entry, and the identity a verified signature establishes. */
-  agentUrl: string;
-  /** Where its request-signing keys are published. Default `/.well-known/jwks.json` at the agent's origin. */
-  jwksUri?: string;
-  /**
-   * Its signed revocation list. Default `/.well-known/governance-revocations.json` at the agent's origin
-   * (the spec gives no separate path for transport keys, §f).
-   */
-  revocationListUrl?: string;
-  /**
-   * An explicit decision that this counterparty publishes no revocation list. Without it, a counterparty
-   * whose list was never fetched is stale and its requests fail closed (§f, default deny).
-   */
-  publishesNoRevocationList?: boolean;
-}
 
 /** Outbound fetch settings for the JWKS and revocation-list fetchers. */
 export interface AdcpSigningNetworkOptions {
@@ -79,8 +67,11 @@ export interface AdcpSigningModuleOptions {
    * rollout posture).
    */
   capability?: RequestSigningCapability;
-  /** Buying agents whose keys and revocation lists are fetched over HTTPS (needs the network layer). */
-  counterparties?: readonly AdcpCounterpartyOptions[];
+  /**
+   * Buying agents whose keys and signed revocation lists are fetched over HTTPS, with the SSRF rules of
+   * §e.5: `{ agentUrl, jwksUri | brandJsonUrl, revocationListUrl?, publishesNoRevocationList? }`.
+   */
+  counterparties?: readonly CounterpartyConfig[];
   /** Your own key source (e.g. a `StaticJwksResolver`); replaces the fetchers built from `counterparties`. */
   jwksResolver?: JwksResolver;
   /** Your own revocation source (e.g. an `InMemoryRevocationChecker`). */
@@ -105,6 +96,8 @@ export interface AdcpSigningModuleOptions {
   fallbackCredential?: AdcpFallbackCredentialHook;
   /** Time source for every time rule (tests and demos inject a manual clock). */
   clock?: Clock;
+  /** Runs background refreshes (tests and demos inject a `ManualScheduler`). Default: unref'ed timers. */
+  scheduler?: Scheduler;
   network?: AdcpSigningNetworkOptions;
 }
 
@@ -112,13 +105,6 @@ export interface AdcpSigningModuleOptions {
 export interface PublicOrigin {
   readonly scheme: 'http' | 'https';
   readonly authority: string;
-}
-
-/** A counterparty with its defaults applied. */
-export interface ResolvedCounterparty {
-  readonly agentUrl: string;
-  readonly jwksUri: string;
-  readonly revocationListUrl?: string;
 }
 
 /** The module options after validation, with every default applied. */
@@ -136,6 +122,7 @@ export interface ResolvedAdcpSigningOptions {
   readonly trustForwardedProto: boolean;
   readonly fallbackCredential?: AdcpFallbackCredentialHook;
   readonly clock: Clock;
+  readonly scheduler?: Scheduler;
   readonly network: {
     readonly allowInsecureDevelopmentFetches: boolean;
     readonly extraCaCertificates: readonly string[];
@@ -143,8 +130,6 @@ export interface ResolvedAdcpSigningOptions {
 }
 
 const PRIME_POLICIES: readonly AdcpPrimePolicy[] = ['fail', 'degrade', 'lazy'];
-const JWKS_WELL_KNOWN = '/.well-known/jwks.json';
-const REVOCATION_WELL_KNOWN = '/.well-known/governance-revocations.json';
 
 /**
  * Validates module options and applies the spec's defaults. Throws {@link AdcpSigningConfigurationError}
@@ -226,13 +211,21 @@ export function resolveAdcpSigningOptions(
     throw new AdcpSigningConfigurationError('trustForwardedProto', 'must be a boolean');
   }
 
+  if (options.scheduler !== undefined && typeof options.scheduler?.schedule !== 'function') {
+    throw new AdcpSigningConfigurationError(
+      'scheduler',
+      'must have a schedule(delayMs, task) method',
+    );
+  }
   const network = resolveNetwork(options.network);
-  const allowHttp = network.allowInsecureDevelopmentFetches;
-  const counterparties = resolveCounterparties(options.counterparties, allowHttp);
+  const counterparties = resolveCounterparties(options.counterparties ?? [], {
+    allowInsecureHttp: network.allowInsecureDevelopmentFetches,
+    field: 'counterparties',
+  });
   if (options.jwksResolver === undefined && counterparties.length === 0) {
     throw new AdcpSigningConfigurationError(
       'counterparties',
-      'give at least one counterparty (agentUrl, jwksUri, revocationListUrl) or a jwksResolver instance',
+      'give at least one counterparty (agentUrl and jwksUri or brandJsonUrl) or a jwksResolver instance',
     );
   }
   if (options.revocationChecker === undefined && counterparties.length === 0) {
@@ -255,6 +248,7 @@ export function resolveAdcpSigningOptions(
     trustForwardedProto: options.trustForwardedProto ?? false,
     ...(options.fallbackCredential ? { fallbackCredential: options.fallbackCredential } : {}),
     clock: options.clock ?? systemClock,
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     network,
   };
 }
@@ -286,77 +280,6 @@ function resolveNetwork(
     );
   }
   return { allowInsecureDevelopmentFetches: allow, extraCaCertificates: [...list] };
-}
-
-function resolveCounterparties(
-  counterparties: readonly AdcpCounterpartyOptions[] | undefined,
-  allowHttp: boolean,
-): ResolvedCounterparty[] {
-  if (counterparties === undefined) return [];
-  if (!Array.isArray(counterparties)) {
-    throw new AdcpSigningConfigurationError('counterparties', 'must be an array');
-  }
-  const seen = new Set<string>();
-  return counterparties.map((counterparty: AdcpCounterpartyOptions, index) => {
-    const field = `counterparties[${index}]`;
-    if (counterparty === null || typeof counterparty !== 'object') {
-      throw new AdcpSigningConfigurationError(field, 'must be an object');
-    }
-    const agentUrl = counterparty.agentUrl;
-    const agentOrigin = parseUrl(agentUrl, `${field}.agentUrl`, allowHttp);
-    if (seen.has(agentUrl)) {
-      throw new AdcpSigningConfigurationError(`${field}.agentUrl`, `${agentUrl} is listed twice`);
-    }
-    seen.add(agentUrl);
-    const jwksUri = counterparty.jwksUri ?? `${agentOrigin}${JWKS_WELL_KNOWN}`;
-    parseUrl(jwksUri, `${field}.jwksUri`, allowHttp);
-    if (
-      counterparty.publishesNoRevocationList !== undefined &&
-      typeof counterparty.publishesNoRevocationList !== 'boolean'
-    ) {
-      throw new AdcpSigningConfigurationError(
-        `${field}.publishesNoRevocationList`,
-        'must be a boolean',
-      );
-    }
-    if (counterparty.publishesNoRevocationList === true) {
-      if (counterparty.revocationListUrl !== undefined) {
-        throw new AdcpSigningConfigurationError(
-          `${field}.revocationListUrl`,
-          'cannot be set together with publishesNoRevocationList: true',
-        );
-      }
-      return { agentUrl, jwksUri };
-    }
-    const revocationListUrl =
-      counterparty.revocationListUrl ?? `${agentOrigin}${REVOCATION_WELL_KNOWN}`;
-    parseUrl(revocationListUrl, `${field}.revocationListUrl`, allowHttp);
-    return { agentUrl, jwksUri, revocationListUrl };
-  });
-}
-
-/** Checks an absolute https URL (http only in development mode) and returns its origin. */
-function parseUrl(value: unknown, field: string, allowHttp: boolean): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new AdcpSigningConfigurationError(field, 'must be an absolute URL string');
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new AdcpSigningConfigurationError(
-      field,
-      `${JSON.stringify(value)} is not an absolute URL`,
-    );
-  }
-  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
-    throw new AdcpSigningConfigurationError(
-      field,
-      `must use https (got ${url.protocol.slice(0, -1)}); http is allowed only with ` +
-        'network.allowInsecureDevelopmentFetches',
-    );
-  }
-  return url.origin;
 }
 
 function resolvePublicOrigins(value: AdcpSigningModuleOptions['publicOrigin']): PublicOrigin[] {

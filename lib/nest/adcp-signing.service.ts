@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { isObservable, type Observable } from 'rxjs';
 import { JwksResolver } from '../core/jwks-resolver.interface.js';
 import {
   advertisedCapability,
@@ -25,17 +26,23 @@ import type { SignedRequestInput } from '../core/signed-request.interface.js';
 import type { VerifiedSigner } from '../core/verified-signer.interface.js';
 import type { VerifierLogger } from '../core/verifier-logger.interface.js';
 import type { SigningProfileVersion } from '../core/verifier-options.interface.js';
+import type {
+  JwksCounterpartySnapshot,
+  JwksRefreshEvent,
+} from '../network/remote-jwks.resolver.js';
+import type {
+  RevocationCounterpartySnapshot,
+  RevocationRefreshEvent,
+} from '../network/remote-revocation.checker.js';
+import type { OwnedBackends } from './adcp-signing.backends.js';
 import {
   ADCP_SIGNING_LOGGER_CONTEXT,
   ADCP_SIGNING_OWNED_BACKENDS,
   ADCP_SIGNING_RESOLVED_OPTIONS,
 } from './adcp-signing.constants.js';
-import {
-  type AdcpSigningEvent,
-  AdcpSigningEvents,
-  type AlertEvent,
-} from './adcp-signing.events.js';
+import { AdcpSigningEvents, type CacheRefreshEvent } from './adcp-signing.events.js';
 import type { ResolvedAdcpSigningOptions } from './adcp-signing.options.js';
+import { type AdcpSigningHealthReport, buildHealthReport } from './adcp-signing-health.report.js';
 
 /** Where start-up priming stands. */
 export interface AdcpPrimeStatus {
@@ -54,13 +61,6 @@ export interface AdcpAuthenticationContext extends AuthenticationContext {
   readonly profile?: SigningProfileVersion;
 }
 
-/** Which backends the module built itself (and therefore shuts down). */
-export interface OwnedBackends {
-  readonly replayStore: boolean;
-}
-
-const ALERT_REPEAT_MS = 60_000;
-
 /**
  * The module's verifier service: one {@link RequestAuthenticator} per wire profile over the shared key
  * source, revocation source and replay store; start-up priming under the configured policy; and the
@@ -71,7 +71,6 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ADCP_SIGNING_LOGGER_CONTEXT);
   private readonly authenticators = new Map<SigningProfileVersion, RequestAuthenticator>();
   private readonly verifiers = new Map<SigningProfileVersion, RequestSignatureVerifier>();
-  private readonly lastAlertAt = new Map<string, number>();
   private prime: AdcpPrimeStatus;
 
   constructor(
@@ -101,6 +100,11 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       this.verifiers.set(profile, verifier);
       this.authenticators.set(profile, new RequestAuthenticator(verifier, coreLogger));
     }
+    // Cache refreshes of sources that publish them (the remote fetchers do) join the event stream.
+    observe<JwksRefreshEvent>(jwksResolver, (event) => this.events.emit(jwksRefresh(event)));
+    observe<RevocationRefreshEvent>(revocationChecker, (event) =>
+      this.events.emit(revocationRefresh(event)),
+    );
   }
 
   /** The `request_signing` block to advertise in `get_adcp_capabilities` (lists completed per §d.1). */
@@ -139,6 +143,23 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
   /** Where start-up priming stands (shown by the health indicator). */
   primeStatus(): AdcpPrimeStatus {
     return this.prime;
+  }
+
+  /**
+   * Per-counterparty key and revocation-list state, and the verdict the health indicator reports:
+   * `up` when fresh, `degraded` inside grace or on stale keys, `down` when requests fail closed.
+   */
+  async healthReport(): Promise<AdcpSigningHealthReport> {
+    const prime = this.prime;
+    return buildHealthReport({
+      jwks: snapshotOf<JwksCounterpartySnapshot>(this.jwksResolver),
+      revocation: snapshotOf<RevocationCounterpartySnapshot>(this.revocationChecker),
+      prime: {
+        state: prime.state,
+        policy: prime.policy,
+        ...(prime.error !== undefined ? { error: prime.error } : {}),
+      },
+    });
   }
 
   /** Loads keys and revocation lists now, whatever the policy. Rejects with the first failure. */
@@ -192,6 +213,7 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
     // Stop background refreshes even on sources passed as instances: priming started them.
     this.jwksResolver.stop();
     this.revocationChecker.stop();
+    this.owned.httpClient?.close();
     if (this.owned.replayStore) await this.replayStore.close();
   }
 
@@ -201,7 +223,7 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       `start-up priming failed (primePolicy "${this.options.primePolicy}"), continuing: ${message}. ` +
         'Requests from the affected counterparties fail closed until a refresh succeeds.',
     );
-    this.emitAlert({ alert: 'prime_failed', message }, 'prime_failed');
+    this.events.raiseAlert({ alert: 'prime_failed', message }, 'prime_failed');
   }
 
   private record(
@@ -235,7 +257,7 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       at: this.options.clock.now(),
     });
     if (code === 'request_signature_rate_abuse') {
-      this.emitAlert(
+      this.events.raiseAlert(
         {
           alert: 'replay_cap_reached',
           ...(keyid ? { keyid } : {}),
@@ -247,7 +269,7 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
         `cap:${keyid}`,
       );
     } else if (code === 'request_signature_revocation_stale') {
-      this.emitAlert(
+      this.events.raiseAlert(
         {
           alert: 'revocation_stale',
           ...(keyid ? { keyid } : {}),
@@ -258,18 +280,45 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       );
     }
   }
+}
 
-  /** Emits an alert at most once a minute per subject, so a flood of rejections is one page, not many. */
-  private emitAlert(alert: Omit<AlertEvent, 'type' | 'at'>, subject: string): void {
-    const now = this.options.clock.now();
-    const last = this.lastAlertAt.get(subject);
-    if (last !== undefined && now - last < ALERT_REPEAT_MS && now >= last) return;
-    this.lastAlertAt.set(subject, now);
-    if (this.lastAlertAt.size > 10_000) this.lastAlertAt.clear();
-    const event: AdcpSigningEvent = { type: 'alert', ...alert, at: now };
-    this.logger.warn(`alert ${alert.alert}: ${alert.message}`);
-    this.events.emit(event);
-  }
+/** Subscribes to a source's `refreshes$` when it has one (until the source completes it on `stop()`). */
+function observe<T>(source: object, next: (event: T) => void): void {
+  const stream = (source as { refreshes$?: unknown }).refreshes$;
+  if (isObservable(stream)) (stream as Observable<T>).subscribe({ next });
+}
+
+/** A source's `snapshot()` when it has one (see {@link buildHealthReport}). */
+function snapshotOf<T>(source: object): readonly T[] | undefined {
+  const snapshot = (source as { snapshot?: unknown }).snapshot;
+  if (typeof snapshot !== 'function') return undefined;
+  const value: unknown = snapshot.call(source);
+  return Array.isArray(value) ? (value as T[]) : undefined;
+}
+
+function jwksRefresh(event: JwksRefreshEvent): CacheRefreshEvent {
+  return {
+    type: 'cache_refresh',
+    source: 'jwks',
+    url: event.jwksUri,
+    agentUrls: event.agentUrls,
+    trigger: event.trigger,
+    outcome: event.outcome,
+    ...(event.errorCode !== undefined ? { reason: event.errorCode } : {}),
+    at: event.at,
+  };
+}
+
+function revocationRefresh(event: RevocationRefreshEvent): CacheRefreshEvent {
+  return {
+    type: 'cache_refresh',
+    source: 'revocation_list',
+    url: event.listUrl,
+    agentUrls: event.agentUrls,
+    outcome: event.outcome,
+    ...(event.reason !== undefined ? { reason: event.reason } : {}),
+    at: event.at,
+  };
 }
 
 /** A 3.2 endpoint always requires digest coverage; the legacy policy applies to 3.1 routes only. */

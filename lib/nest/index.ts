@@ -8,6 +8,7 @@ export {
 } from './adcp-signing.module-definition.js';
 export * from './adcp-signing.options.js';
 export * from './adcp-signing.service.js';
+export * from './adcp-signing-health.report.js';
 export * from './request-adapter.js';
 export * from './signature-required.exception.js';
 export * from './signed-request.decorator.js';

@@ -155,15 +155,17 @@ export class SignedRequestGuard implements CanActivate {
   // biome-ignore lint/suspicious/noExplicitAny: the platform's request object.
   protected handleMissingRawBody(_request: any, adapted: AdaptedRequest): never {
     const type = adapted.mediaType ?? '(none)';
+    const vendorType =
+      type === 'application/json' || type === '(none)' ? 'application/vnd.example+json' : type;
     this.logger.error(
       `refusing ${adapted.input.method} ${pathOf(adapted.input.url)}: it has a body (Content-Type ${type}) ` +
-        'but req.rawBody is missing, and request signatures are verified over the exact body bytes. ' +
-        'Fix: create the app with `NestFactory.create(AppModule, { rawBody: true })` (Express) or ' +
-        '`NestFactory.create(AppModule, new FastifyAdapter(), { rawBody: true })` (Fastify); for other ' +
-        "JSON types add a parser: Express `app.useBodyParser('json', { type: ['application/json', " +
-        "'application/*+json'] })`, Fastify `app.useBodyParser('" +
-        (type === '(none)' ? 'application/vnd.example+json' : type) +
-        "')`.",
+        'but req.rawBody is missing, and request signatures are verified over the exact body bytes ' +
+        '(failing closed). Fix: create the app with `NestFactory.create(AppModule, { rawBody: true })` ' +
+        '(Express) or `NestFactory.create(AppModule, new FastifyAdapter(), { rawBody: true })` (Fastify). ' +
+        "Other JSON types need a parser too: Express `app.useBodyParser('json', { type: " +
+        "['application/json', 'application/*+json'] })`; Fastify `app.useBodyParser('" +
+        vendorType +
+        "', {}, (req, body, done) => done(null, JSON.parse(body.toString())))`.",
     );
     throw new InternalServerErrorException();
   }

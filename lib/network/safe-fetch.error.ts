@@ -19,3 +19,35 @@ export class SafeFetchError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * The `reason` values `SafeHttpClient` uses, for logs and metrics (the class accepts any string so
+ * other fetchers can add their own).
+ * - `untrusted`: `invalid_request`, `invalid_url`, `insecure_scheme`, `unsupported_scheme`, `userinfo`,
+ *   `invalid_address`, `reserved_address`, `peer_address`, `redirect`, `too_large`, `content_encoding`,
+ *   `tls_certificate`.
+ * - `unavailable`: `dns`, `dns_no_address`, `connect_timeout`, `timeout`, `connection_failed`,
+ *   `tls_handshake`, `http_status`, `unexpected_status`, `network`.
+ */
+export type SafeFetchReason =
+  | 'invalid_request'
+  | 'invalid_url'
+  | 'insecure_scheme'
+  | 'unsupported_scheme'
+  | 'userinfo'
+  | 'invalid_address'
+  | 'reserved_address'
+  | 'peer_address'
+  | 'redirect'
+  | 'too_large'
+  | 'content_encoding'
+  | 'tls_certificate'
+  | 'dns'
+  | 'dns_no_address'
+  | 'connect_timeout'
+  | 'timeout'
+  | 'connection_failed'
+  | 'tls_handshake'
+  | 'http_status'
+  | 'unexpected_status'
+  | 'network';

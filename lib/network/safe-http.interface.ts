@@ -5,21 +5,29 @@ export type FetchPurpose = 'jwks' | 'brand_json' | 'revocation_list';
 export interface SafeFetchRequest {
   url: string;
   purpose: FetchPurpose;
-  /** Body cap in bytes; defaults per purpose (JWKS 64 KiB, brand.json 256 KiB, revocation list 1 MiB). */
+  /**
+   * Body cap in bytes; defaults per purpose (JWKS 64 KiB, brand.json 256 KiB, revocation list 1 MiB).
+   * An integer from 1 to 5 MB (§e.5 generic ceiling); anything else is refused as `invalid_request`.
+   */
   maxBytes?: number;
   /** Conditional request validators from a previous 200. */
   etag?: string;
   lastModified?: string;
-  /** Accept header, e.g. 'application/json' or 'application/jose+json'. */
+  /** Accept header, e.g. 'application/json' or 'application/jose+json'; a per-purpose default otherwise. */
   accept?: string;
 }
 
-/** A 200 (body parsed as strict JSON, or raw text for compact JWS) or a 304. */
+/**
+ * A 200 with the raw body bytes (callers parse them with the strict JSON parser, or as compact JWS
+ * text) or a 304 to a conditional request.
+ */
 export type SafeFetchResponse =
   | {
       status: 200;
-      /** The body bytes, already capped. */
+      /** The body bytes, already capped (after any content decoding). */
       body: Buffer;
+      /** The `Content-Type` header as sent, for callers that check the media type. */
+      contentType?: string;
       etag?: string;
       lastModified?: string;
       /** `Cache-Control: max-age` in seconds, when present and valid. */

@@ -365,6 +365,17 @@ describe('parseSignatureHeaders: covered components', () => {
     expect(reasonOf(() => parse31(withComponents('"content-type" "content-type"')))).toBe(
       'component_duplicate',
     );
+    // Long lists take the Set path; short ones the pairwise scan. Both must catch first/last repeats.
+    for (const n of [2, 16, 17, 40]) {
+      const names = Array.from({ length: n }, (_, k) => `"h${k}"`);
+      expect(parse31(withComponents(names.join(' '))).components).toHaveLength(n);
+      expect(reasonOf(() => parse31(withComponents([...names, '"h0"'].join(' '))))).toBe(
+        'component_duplicate',
+      );
+      expect(reasonOf(() => parse31(withComponents([...names, `"h${n - 1}"`].join(' '))))).toBe(
+        'component_duplicate',
+      );
+    }
   });
 
   it('rejects component parameters such as ;sf, ;key, ;req, ;bs', () => {
@@ -508,6 +519,16 @@ describe('parseSignatureHeaders: Signature decoding per profile', () => {
     );
   });
 
+  it('fails closed on a profile value that slipped past typing: strict decoding', () => {
+    const bogus = '3.3' as SigningProfileVersion;
+    expect(
+      malformedOf(() => parseSignatureHeaders(SIG1, SIG_URL, bogus)).detail?.['encodingReason'],
+    ).toBe('padding_missing');
+    expect(parseSignatureHeaders(SIG1, SIG_STD, bogus).signature.equals(BYTES_64)).toBe(true);
+    const url = `sha-256=:${Buffer.alloc(32, 0xfb).toString('base64url')}:`;
+    expect(reasonOf(() => parseContentDigest(url, bogus))).toBe('binary_encoding');
+  });
+
   it('does not check the decoded length', () => {
     expect(parse31(SIG1, 'sig1=::').signature).toHaveLength(0);
     expect(parse32(SIG1, 'sig1=:AA==:').signature).toHaveLength(1);
@@ -592,6 +613,12 @@ describe('isSingleFieldValue', () => {
     ['a; x="ends with backslash\\', false],
   ])('%j → %s', (value, expected) => {
     expect(isSingleFieldValue(value)).toBe(expected);
+  });
+
+  it('answers false for values that are not header strings (untyped callers)', () => {
+    expect(isSingleFieldValue(undefined as unknown as string)).toBe(false);
+    expect(isSingleFieldValue([42] as unknown as string[])).toBe(false);
+    expect(isSingleFieldValue({ length: 1 } as unknown as string[])).toBe(false);
   });
 
   it('counts field lines', () => {

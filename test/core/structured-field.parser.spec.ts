@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
   DEFAULT_MAX_FIELD_LENGTH,
+  getParameter,
   parseDictionary,
   parseItem,
   parseList,
@@ -20,13 +21,18 @@ import type {
   SfInnerList,
   SfItem,
   SfMember,
+  SfParameter,
   SfParameters,
 } from '../../lib/core/structured-fields/structured-field.types.js';
 
-/** Plain-data view of parsed values (Maps become ordered entry arrays) so order is compared too. */
+/** Plain-data view of parsed values (Maps and parameter lists become ordered entry arrays). */
 function plain(value: SfMember | SfDictionary | readonly SfMember[] | SfParameters): unknown {
-  if (value instanceof Map) return [...value].map(([k, v]) => [k, 'kind' in v ? plain(v) : v]);
-  if (Array.isArray(value)) return value.map((m) => plain(m));
+  if (value instanceof Map) return [...value].map(([k, v]) => [k, plain(v)]);
+  if (Array.isArray(value)) {
+    return value.map((entry) =>
+      'key' in entry ? [entry.key, entry.value] : plain(entry as SfMember),
+    );
+  }
   const member = value as SfMember;
   if (member.kind === 'inner-list') {
     return { items: member.items.map((i) => plain(i)), params: plain(member.params) };
@@ -336,16 +342,38 @@ describe('RFC 8941 serializer', () => {
     expect(() => serializeBareItem(tok('1abc'))).toThrow(TypeError);
     expect(() => serializeBareItem(tok('a b'))).toThrow(TypeError);
     expect(() => serializeBareItem({ type: 'byte-sequence', value: 'a:b' })).toThrow(TypeError);
-    const badKey: SfItem = { kind: 'item', value: int(1), params: new Map([['Key', int(1)]]) };
+    const badKey: SfItem = { kind: 'item', value: int(1), params: [{ key: 'Key', value: int(1) }] };
     expect(() => serializeItem(badKey)).toThrow(TypeError);
   });
 
-  it('shares one read-only empty parameter map', () => {
+  it('shares one frozen empty parameter list', () => {
     const item = parseItem('a');
     expect(item.params).toBe(SF_NO_PARAMETERS);
-    expect(() => (item.params as Map<string, BareItem>).set('x', int(1))).toThrow(TypeError);
-    expect(() => (item.params as Map<string, BareItem>).clear()).toThrow(TypeError);
-    expect(SF_NO_PARAMETERS.size).toBe(0);
+    expect(Object.isFrozen(SF_NO_PARAMETERS)).toBe(true);
+    expect(() => (item.params as SfParameter[]).push({ key: 'x', value: int(1) })).toThrow(
+      TypeError,
+    );
+    expect(SF_NO_PARAMETERS).toHaveLength(0);
+  });
+
+  it('looks parameters up by key', () => {
+    const { params } = parseItem('a;x=1;y;z="s"');
+    expect(getParameter(params, 'x')).toEqual(int(1));
+    expect(getParameter(params, 'y')).toBe(SF_TRUE);
+    expect(getParameter(params, 'z')).toEqual(str('s'));
+    expect(getParameter(params, 'w')).toBeUndefined();
+  });
+
+  it('detects duplicates past the linear-scan limit too', () => {
+    const keys = (n: number) => Array.from({ length: n }, (_, i) => `;k${i}`).join('');
+    expect(parseItem(`a${keys(40)}`).params).toHaveLength(40);
+    // Around the switch from linear scan to Set (16 parameters), duplicates of early and late keys.
+    for (const n of [15, 16, 17, 40]) {
+      expect(parseItem(`a${keys(n)}`).params).toHaveLength(n);
+      expect(() => parseItem(`a${keys(n)};k0`)).toThrow(/duplicate parameter/);
+      expect(() => parseItem(`a${keys(n)};k${n - 1}`)).toThrow(/duplicate parameter/);
+      expect(() => parseItem(`a${keys(n)};k${n};k${n}`)).toThrow(/duplicate parameter/);
+    }
   });
 });
 
@@ -393,8 +421,8 @@ const bareItemArb: fc.Arbitrary<BareItem> = fc.oneof(
 );
 
 const paramsArb: fc.Arbitrary<SfParameters> = fc
-  .uniqueArray(fc.tuple(keyArb, bareItemArb), { selector: ([k]) => k, maxLength: 4 })
-  .map((entries) => new Map(entries));
+  .uniqueArray(fc.tuple(keyArb, bareItemArb), { selector: ([k]) => k, maxLength: 6 })
+  .map((entries) => entries.map(([key, value]) => ({ key, value })));
 
 const itemArb: fc.Arbitrary<SfItem> = fc
   .tuple(bareItemArb, paramsArb)
@@ -498,6 +526,26 @@ describe('RFC 8941 parser: properties', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('rejects any non-ASCII or control character, wherever it is inserted', () => {
+    const forbidden = fc.oneof(
+      fc.integer({ min: 0, max: 0x1f }).filter((c) => c !== 0x09),
+      fc.integer({ min: 0x7f, max: 0xffff }),
+    );
+    fc.assert(
+      fc.property(dictionaryArb, fc.nat(), forbidden, (dictionary, at, code) => {
+        const text = serializeDictionary(dictionary);
+        const i = at % (text.length + 1);
+        const mutated = text.slice(0, i) + String.fromCharCode(code) + text.slice(i);
+        const error = parseErrorOf(() => parseDictionary(mutated));
+        // The character cuts a key, token or number short, so an earlier error (e.g. the shortened key
+        // now duplicating another) may be found first; but never a later one.
+        expect(error.position).toBeLessThanOrEqual(i);
+        if (error.position === i) expect(error.reason).toMatch(/^(non-ASCII|control) character/);
+      }),
+      { numRuns: 1500 },
     );
   });
 

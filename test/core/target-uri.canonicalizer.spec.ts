@@ -148,6 +148,7 @@ describe('canonicalizeTargetUri: accepted inputs (§b.1)', () => {
     ['https://192.168.0.1./p', 'https://192.168.0.1/p', '192.168.0.1'], // dotted IPv4 is a reg-name
     ['https://192.168.0.1:443/p', 'https://192.168.0.1/p', '192.168.0.1'],
     ['https://a-b.c-d.example/p', 'https://a-b.c-d.example/p', 'a-b.c-d.example'],
+    ['https://\u05d0\u05d1.example/p', 'https://xn--4dbc.example/p', 'xn--4dbc.example'], // valid RTL
     // IPv6.
     ['https://[::1]/p', 'https://[::1]/p', '[::1]'],
     ['https://[::FFFF:1.2.3.4]:443/p', 'https://[::ffff:1.2.3.4]/p', '[::ffff:1.2.3.4]'],
@@ -279,6 +280,9 @@ describe('canonicalizeTargetUri: rejected inputs (§b.1, §b.2)', () => {
     ['https://a b.example/p', 'invalid_host_character'],
     ['https://a]b.example/p', 'invalid_host_character'],
     ['https://1.xn--4dbrk0ce/p', 'invalid_hostname'], // CheckBidi: digit-first label in a bidi name
+    ['https://\u05d0a.example/p', 'non_ascii_host'], // CheckBidi: RTL label with an L character
+    ['https://\u05d0\u05d1.1example/p', 'non_ascii_host'], // CheckBidi: LTR label starting with a digit
+    ['https://\u0627\u0661\u06f1.example/p', 'non_ascii_host'], // CheckBidi: AN and EN mixed
     ['https://a\u200db.example/p', 'non_ascii_host'], // CheckJoiners (ZWJ without virama)
     ['https://-ü.example/p', 'non_ascii_host'], // CheckHyphens on a U-label
     ['https://\u05d0\u0031\u05d1-.example/p', 'non_ascii_host'],

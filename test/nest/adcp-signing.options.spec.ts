@@ -7,6 +7,7 @@ import {
 } from '../../lib/nest/adcp-signing.options.js';
 import { validateSignedRequestOptions } from '../../lib/nest/signed-request.decorator.js';
 
+const J = 'https://b.example/.well-known/jwks.json';
 const instances = {
   jwksResolver: new StaticJwksResolver([]),
   revocationChecker: new InMemoryRevocationChecker(),
@@ -36,25 +37,34 @@ describe('resolveAdcpSigningOptions', () => {
     expect(resolved.resolvedCapability.requiredFor.size).toBe(0);
   });
 
-  it('defaults counterparty URLs to the agent origin well-known paths', () => {
+  it('defaults the revocation list to the well-known path at the agent origin', () => {
     const resolved = resolveAdcpSigningOptions({
-      counterparties: [{ agentUrl: 'https://buyer.example/agents/a' }],
+      counterparties: [
+        { agentUrl: 'https://buyer.example/agents/a', jwksUri: 'https://keys.example/jwks' },
+      ],
     });
     expect(resolved.counterparties).toEqual([
-      {
+      expect.objectContaining({
         agentUrl: 'https://buyer.example/agents/a',
-        jwksUri: 'https://buyer.example/.well-known/jwks.json',
+        jwksUri: 'https://keys.example/jwks',
         revocationListUrl: 'https://buyer.example/.well-known/governance-revocations.json',
-      },
+        publishesNoRevocationList: false,
+      }),
     ]);
   });
 
   it.each([
     [{ ...instances, profile: '4.0' }, 'profile'],
     [{ ...instances, capability: { supported: 'yes' } }, 'capability.supported'],
-    [{ ...instances, capability: { supported: true, required_for: ['tasks/cancel'] } }, 'capability.required_for'],
     [
-      { ...instances, capability: { supported: true, protocol_methods_warn_for: ['create_media_buy'] } },
+      { ...instances, capability: { supported: true, required_for: ['tasks/cancel'] } },
+      'capability.required_for',
+    ],
+    [
+      {
+        ...instances,
+        capability: { supported: true, protocol_methods_warn_for: ['create_media_buy'] },
+      },
       'capability.protocol_methods_warn_for',
     ],
     [
@@ -70,12 +80,17 @@ describe('resolveAdcpSigningOptions', () => {
     [{ ...instances, revocationChecker: 42 }, 'revocationChecker'],
     [{ ...instances, replayStore: { isCapReached: () => false } }, 'replayStore'],
     [{ ...instances, clock: {} }, 'clock'],
+    [{ ...instances, scheduler: { run: () => {} } }, 'scheduler'],
     [{ ...instances, fallbackCredential: true }, 'fallbackCredential'],
     [{ ...instances, trustForwardedProto: 'yes' }, 'trustForwardedProto'],
     [{ ...instances, publicOrigin: 'https://seller.example.com/adcp' }, 'publicOrigin'],
     [{ ...instances, publicOrigin: ['https://a.example', 'ftp://b.example'] }, 'publicOrigin[1]'],
     [{}, 'counterparties'],
-    [{ counterparties: [{ agentUrl: 'http://buyer.example/a' }] }, 'counterparties[0].agentUrl'],
+    [
+      { counterparties: [{ agentUrl: 'http://buyer.example/a', jwksUri: J }] },
+      'counterparties[0].agentUrl',
+    ],
+    [{ counterparties: [{ agentUrl: 'https://buyer.example/a' }] }, 'counterparties[0]'],
     [
       { counterparties: [{ agentUrl: 'https://b.example/a', jwksUri: 'not a url' }] },
       'counterparties[0].jwksUri',
@@ -83,8 +98,8 @@ describe('resolveAdcpSigningOptions', () => {
     [
       {
         counterparties: [
-          { agentUrl: 'https://b.example/a' },
-          { agentUrl: 'https://b.example/a', revocationListUrl: 'https://b.example/r' },
+          { agentUrl: 'https://b.example/a', jwksUri: J },
+          { agentUrl: 'https://b.example/a', jwksUri: J, revocationListUrl: 'https://b.example/r' },
         ],
       },
       'counterparties[1].agentUrl',
@@ -92,12 +107,20 @@ describe('resolveAdcpSigningOptions', () => {
     [
       {
         counterparties: [
-          { agentUrl: 'https://b.example/a', publishesNoRevocationList: true, revocationListUrl: 'https://x' },
+          {
+            agentUrl: 'https://b.example/a',
+            jwksUri: J,
+            publishesNoRevocationList: true,
+            revocationListUrl: 'https://x.example',
+          },
         ],
       },
       'counterparties[0].revocationListUrl',
     ],
-    [{ ...instances, network: { allowInsecureDevelopmentFetches: 1 } }, 'network.allowInsecureDevelopmentFetches'],
+    [
+      { ...instances, network: { allowInsecureDevelopmentFetches: 1 } },
+      'network.allowInsecureDevelopmentFetches',
+    ],
     [{ ...instances, network: { extraCaCertificates: ['nope'] } }, 'network.extraCaCertificates'],
   ])('names the bad field (%#: %s)', (options, field) => {
     expect(fieldOf(options)).toBe(field);
@@ -105,7 +128,9 @@ describe('resolveAdcpSigningOptions', () => {
 
   it('allows http and loopback counterparties only in development mode', () => {
     const options = {
-      counterparties: [{ agentUrl: 'http://127.0.0.1:4000/agent' }],
+      counterparties: [
+        { agentUrl: 'http://127.0.0.1:4000/agent', jwksUri: 'http://127.0.0.1:4000/jwks' },
+      ],
       network: { allowInsecureDevelopmentFetches: true },
     };
     expect(fieldOf(options)).toBe('(valid)');
@@ -113,7 +138,11 @@ describe('resolveAdcpSigningOptions', () => {
 
   it('accepts a legacy posture on a 3.1 module', () => {
     expect(
-      fieldOf({ ...instances, profile: '3.1', capability: { supported: true, covers_content_digest: 'either' } }),
+      fieldOf({
+        ...instances,
+        profile: '3.1',
+        capability: { supported: true, covers_content_digest: 'either' },
+      }),
     ).toBe('(valid)');
   });
 });

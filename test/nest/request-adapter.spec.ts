@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { adaptRequest, isJsonMediaType, type TargetUriOptions } from '../../lib/nest/request-adapter.js';
+import {
+  adaptRequest,
+  isJsonMediaType,
+  type TargetUriOptions,
+} from '../../lib/nest/request-adapter.js';
 
 const plain: TargetUriOptions = { publicOrigins: [], trustForwardedProto: false };
 
@@ -41,7 +45,14 @@ describe('adaptRequest', () => {
       {
         raw: {
           ...raw,
-          rawHeaders: ['Host', 'Seller.Example.com', 'Content-Type', 'application/json', 'Content-Length', '7'],
+          rawHeaders: [
+            'Host',
+            'Seller.Example.com',
+            'Content-Type',
+            'application/json',
+            'Content-Length',
+            '7',
+          ],
         },
         url: '/normalized',
         rawBody: body,
@@ -57,7 +68,14 @@ describe('adaptRequest', () => {
   it('keeps repeated header lines apart', () => {
     const adapted = adaptRequest(
       expressRequest({
-        rawHeaders: ['Host', 'a.example', 'Content-Type', 'application/json', 'content-type', 'text/plain'],
+        rawHeaders: [
+          'Host',
+          'a.example',
+          'Content-Type',
+          'application/json',
+          'content-type',
+          'text/plain',
+        ],
       }),
       plain,
     );
@@ -66,7 +84,9 @@ describe('adaptRequest', () => {
 
   it('reports a body without rawBody as missing', () => {
     const adapted = adaptRequest(
-      expressRequest({ rawHeaders: ['Host', 'a.example', 'Content-Length', '12', 'Signature', 'x'] }),
+      expressRequest({
+        rawHeaders: ['Host', 'a.example', 'Content-Length', '12', 'Signature', 'x'],
+      }),
       plain,
     );
     expect(adapted.rawBody).toBe('missing');
@@ -76,7 +96,10 @@ describe('adaptRequest', () => {
       plain,
     );
     expect(chunked.rawBody).toBe('missing');
-    const empty = adaptRequest(expressRequest({ rawHeaders: ['Host', 'a.example', 'Content-Length', '0'] }), plain);
+    const empty = adaptRequest(
+      expressRequest({ rawHeaders: ['Host', 'a.example', 'Content-Length', '0'] }),
+      plain,
+    );
     expect(empty.rawBody).toBe('absent');
   });
 
@@ -91,12 +114,18 @@ describe('adaptRequest', () => {
     expect(adaptRequest(expressRequest({}), options).input.url).toBe(
       'https://seller.example.com/adcp/create_media_buy',
     );
-    const second = adaptRequest(expressRequest({ rawHeaders: ['Host', 'API.example.com:8443'] }), options);
+    const second = adaptRequest(
+      expressRequest({ rawHeaders: ['Host', 'API.example.com:8443'] }),
+      options,
+    );
     expect(second.input.url).toBe('https://API.example.com:8443/adcp/create_media_buy');
     expect(second.unmatchedPublicOrigin).toBeUndefined();
     const other = adaptRequest(expressRequest({ rawHeaders: ['Host', 'internal:3000'] }), options);
     expect(other.input.url).toBe('https://seller.example.com/adcp/create_media_buy');
-    expect(other.unmatchedPublicOrigin).toEqual({ received: 'internal:3000', used: 'https://seller.example.com' });
+    expect(other.unmatchedPublicOrigin).toEqual({
+      received: 'internal:3000',
+      used: 'https://seller.example.com',
+    });
   });
 
   it('reads forwarded proto only when trusted, never X-Forwarded-Host', () => {
@@ -115,14 +144,19 @@ describe('adaptRequest', () => {
     expect(adaptRequest(expressRequest({ rawHeaders }), trusted).input.url).toBe(
       'https://seller.example.com/adcp/create_media_buy',
     );
-    const forwarded = ['Host', 'seller.example.com', 'Forwarded', 'for=1.2.3.4;proto=https;host=evil'];
+    const forwarded = [
+      'Host',
+      'seller.example.com',
+      'Forwarded',
+      'for=1.2.3.4;proto=https;host=evil',
+    ];
     expect(adaptRequest(expressRequest({ rawHeaders: forwarded }), trusted).input.url).toBe(
       'https://seller.example.com/adcp/create_media_buy',
     );
     const junk = ['Host', 'seller.example.com', 'X-Forwarded-Proto', 'gopher'];
-    expect(adaptRequest(expressRequest({ rawHeaders: junk, encrypted: true }), trusted).input.url).toBe(
-      'https://seller.example.com/adcp/create_media_buy',
-    );
+    expect(
+      adaptRequest(expressRequest({ rawHeaders: junk, encrypted: true }), trusted).input.url,
+    ).toBe('https://seller.example.com/adcp/create_media_buy');
   });
 
   it('keeps the authority of an absolute-form request-target so the verifier compares it with Host', () => {
@@ -135,7 +169,10 @@ describe('adaptRequest', () => {
 
   it('prefers the HTTP/2 :authority pseudo-header', () => {
     const adapted = adaptRequest(
-      expressRequest({ rawHeaders: [':authority', 'h2.example', 'host', 'h2.example'], encrypted: true }),
+      expressRequest({
+        rawHeaders: [':authority', 'h2.example', 'host', 'h2.example'],
+        encrypted: true,
+      }),
       plain,
     );
     expect(adapted.input.url).toBe('https://h2.example/adcp/create_media_buy');

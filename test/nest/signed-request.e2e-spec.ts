@@ -1,15 +1,29 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { Injectable, type INestApplication } from '@nestjs/common';
+import { type INestApplication, Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
 import request from 'supertest';
+import { ManualClock } from '../../lib/core/clock.js';
+import { InMemoryReplayStore } from '../../lib/core/in-memory-replay.store.js';
 import type { RequestSigningCapability } from '../../lib/core/policy/request-signing-capability.js';
-import type { SignedRequest } from '../../lib/testing/request-signer.js';
+import { AdcpSigningHealthModule } from '../../lib/health/adcp-signing-health.module.js';
 import { type AdcpSigningEvent, AdcpSigningEvents } from '../../lib/nest/adcp-signing.events.js';
 import { AdcpSigningModule } from '../../lib/nest/adcp-signing.module.js';
 import type { AdcpSigningOptionsFactory } from '../../lib/nest/adcp-signing.module-definition.js';
 import type { AdcpSigningModuleOptions } from '../../lib/nest/adcp-signing.options.js';
+import { AdcpSigningService } from '../../lib/nest/adcp-signing.service.js';
+import type { CounterpartyHealth } from '../../lib/nest/adcp-signing-health.report.js';
+import { ManualScheduler } from '../../lib/network/scheduler.js';
+import type { SignedRequest } from '../../lib/testing/request-signer.js';
+import { LocalCounterparty } from '../../sample/local-counterparty.js';
 import { AGENT_URL, BODY, HOST, StaticCounterparty } from './support/counterparty.js';
-import { ADAPTERS, createTestApp, VENDOR_JSON } from './support/nest-app.js';
+import {
+  ADAPTERS,
+  createTestApp,
+  HealthTestController,
+  MediaBuyController,
+  VENDOR_JSON,
+} from './support/nest-app.js';
 
 const CAPABILITY: RequestSigningCapability = {
   supported: true,
@@ -21,7 +35,10 @@ const CAPABILITY: RequestSigningCapability = {
 type Response = request.Response;
 
 function expectRejected(response: Response, code: string): void {
-  expect({ status: response.status, body: response.body }).toEqual({ status: 401, body: { error: code } });
+  expect({ status: response.status, body: response.body }).toEqual({
+    status: 401,
+    body: { error: code },
+  });
   expect(response.headers['www-authenticate']).toBe(`Signature error="${code}"`);
 }
 
@@ -34,7 +51,10 @@ function send(
 ) {
   let call = request(app.getHttpServer()).post(path).set('Host', HOST);
   const headers = { ...(signed?.headers ?? {}), ...extraHeaders };
-  if (body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) {
+  if (
+    body !== undefined &&
+    !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')
+  ) {
     headers['Content-Type'] = 'application/json';
   }
   for (const [name, value] of Object.entries(headers)) call = call.set(name, value);
@@ -62,7 +82,9 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
     app = undefined;
   });
 
-  const moduleOptions = (extra: Partial<AdcpSigningModuleOptions> = {}): AdcpSigningModuleOptions => ({
+  const moduleOptions = (
+    extra: Partial<AdcpSigningModuleOptions> = {},
+  ): AdcpSigningModuleOptions => ({
     capability: CAPABILITY,
     jwksResolver: counterparty.resolver,
     revocationChecker: counterparty.revocation,
@@ -78,7 +100,11 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
     extra: Partial<AdcpSigningModuleOptions> = {},
     appOptions: Parameters<typeof createTestApp>[2] = {},
   ) => {
-    const created = await createTestApp(adapter, AdcpSigningModule.forRoot(moduleOptions(extra)), appOptions);
+    const created = await createTestApp(
+      adapter,
+      AdcpSigningModule.forRoot(moduleOptions(extra)),
+      appOptions,
+    );
     app = created.app;
     return created;
   };
@@ -103,13 +129,21 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
 
     it('unsigned → request_signature_required', async () => {
       const { app } = await start();
-      expectRejected(await send(app, '/adcp/create_media_buy', undefined), 'request_signature_required');
+      expectRejected(
+        await send(app, '/adcp/create_media_buy', undefined),
+        'request_signature_required',
+      );
     });
 
     it('body tampered → request_signature_digest_mismatch, detail only in the log', async () => {
       const { app, logger } = await start();
       const signed = counterparty.sign('/adcp/create_media_buy');
-      const response = await send(app, '/adcp/create_media_buy', signed, BODY.replace('plan_001', 'plan_666'));
+      const response = await send(
+        app,
+        '/adcp/create_media_buy',
+        signed,
+        BODY.replace('plan_001', 'plan_666'),
+      );
       expectRejected(response, 'request_signature_digest_mismatch');
       expect(JSON.stringify(response.body)).not.toContain('step');
       expect(logger.text()).toMatch(/request_signature_digest_mismatch at step 11/);
@@ -119,13 +153,20 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       const { app } = await start();
       const signed = counterparty.sign('/adcp/create_media_buy');
       expect((await send(app, '/adcp/create_media_buy', signed)).status).toBe(201);
-      expectRejected(await send(app, '/adcp/create_media_buy', signed), 'request_signature_replayed');
+      expectRejected(
+        await send(app, '/adcp/create_media_buy', signed),
+        'request_signature_replayed',
+      );
     });
 
     it('key rotated → the new kid is accepted', async () => {
       const { app } = await start();
       counterparty.rotate('buyer-2026-b');
-      const response = await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy'));
+      const response = await send(
+        app,
+        '/adcp/create_media_buy',
+        counterparty.sign('/adcp/create_media_buy'),
+      );
       expect(response.status).toBe(201);
       expect(response.body.signer.keyid).toBe('buyer-2026-b');
     });
@@ -148,14 +189,20 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
         await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy')),
         'request_signature_revocation_stale',
       );
-      expect(alerts).toEqual([expect.objectContaining({ alert: 'revocation_stale', agentUrl: AGENT_URL })]);
+      expect(alerts).toEqual([
+        expect.objectContaining({ alert: 'revocation_stale', agentUrl: AGENT_URL }),
+      ]);
     });
   });
 
   describe('raw body', () => {
     it('fails closed with a logged fix when the app has no rawBody', async () => {
       const { app, logger } = await start({}, { rawBody: false });
-      const response = await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy'));
+      const response = await send(
+        app,
+        '/adcp/create_media_buy',
+        counterparty.sign('/adcp/create_media_buy'),
+      );
       expect(response.status).toBe(500);
       expect(JSON.stringify(response.body)).not.toContain('rawBody');
       expect(logger.text()).toMatch(/req\.rawBody is missing[\s\S]*rawBody: true/);
@@ -163,7 +210,9 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
 
     it('fails closed for an unsigned JSON body too (it could name a required operation)', async () => {
       const { app } = await start({}, { rawBody: false });
-      expect((await send(app, '/mcp', undefined, rpc('tools/call', 'get_products'))).status).toBe(500);
+      expect((await send(app, '/mcp', undefined, rpc('tools/call', 'get_products'))).status).toBe(
+        500,
+      );
     });
 
     it('lets a request without a body through without rawBody', async () => {
@@ -174,7 +223,9 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
 
     it('verifies a vendor JSON content type once a parser keeps its raw bytes', async () => {
       const { app } = await start({}, { vendorParser: true });
-      const signed = counterparty.sign('/adcp/create_media_buy', BODY, { contentType: VENDOR_JSON });
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, {
+        contentType: VENDOR_JSON,
+      });
       const response = await send(app, '/adcp/create_media_buy', signed);
       expect(response.status).toBe(201);
       expect(response.body.signer.keyid).toBe('buyer-2026-a');
@@ -183,7 +234,9 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
 
     it('never verifies a vendor JSON body without such a parser', async () => {
       const { app, logger } = await start();
-      const signed = counterparty.sign('/adcp/create_media_buy', BODY, { contentType: VENDOR_JSON });
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, {
+        contentType: VENDOR_JSON,
+      });
       const response = await send(app, '/adcp/create_media_buy', signed);
       if (adapter === 'express') {
         // Express passes the request on without parsing it: the guard refuses it.
@@ -209,7 +262,9 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
         scheme: 'https',
         host: 'internal.example',
       });
-      const response = await send(app, '/adcp/create_media_buy', signed, BODY, { Host: 'internal.example' });
+      const response = await send(app, '/adcp/create_media_buy', signed, BODY, {
+        Host: 'internal.example',
+      });
       expectRejected(response, 'request_target_uri_malformed');
       expect(logger.text()).toContain('matches no configured publicOrigin');
     });
@@ -245,7 +300,10 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
   describe('global guard from the capability lists', () => {
     it('requires a signature on an undecorated /adcp/<op> route in required_for', async () => {
       const { app } = await start();
-      expectRejected(await send(app, '/adcp/sync_creatives', undefined), 'request_signature_required');
+      expectRejected(
+        await send(app, '/adcp/sync_creatives', undefined),
+        'request_signature_required',
+      );
       const signed = counterparty.sign('/adcp/sync_creatives');
       const response = await send(app, '/adcp/sync_creatives', signed);
       expect(response.status).toBe(201);
@@ -265,7 +323,10 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
 
     it('matches protocol_methods_* against the JSON-RPC method', async () => {
       const { app } = await start();
-      expectRejected(await send(app, '/mcp', undefined, rpc('tasks/cancel')), 'request_signature_required');
+      expectRejected(
+        await send(app, '/mcp', undefined, rpc('tasks/cancel')),
+        'request_signature_required',
+      );
       expect((await send(app, '/mcp', undefined, rpc('tasks/get'))).status).toBe(200);
     });
 
@@ -293,7 +354,9 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
 
     it('a malformed header pair is refused everywhere', async () => {
       const { app } = await start();
-      const response = await send(app, '/adcp/get_products', undefined, BODY, { Signature: 'sig1=:AAAA:' });
+      const response = await send(app, '/adcp/get_products', undefined, BODY, {
+        Signature: 'sig1=:AAAA:',
+      });
       expectRejected(response, 'request_signature_header_malformed');
     });
 
@@ -304,14 +367,21 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       );
       app = created.app;
       expect((await send(app, '/adcp/sync_creatives', undefined)).status).toBe(201);
-      expectRejected(await send(app, '/adcp/create_media_buy', undefined), 'request_signature_required');
+      expectRejected(
+        await send(app, '/adcp/create_media_buy', undefined),
+        'request_signature_required',
+      );
     });
   });
 
   describe('warn mode (update_media_buy)', () => {
     it('accepts a valid signature with the signer', async () => {
       const { app } = await start();
-      const response = await send(app, '/adcp/update_media_buy', counterparty.sign('/adcp/update_media_buy'));
+      const response = await send(
+        app,
+        '/adcp/update_media_buy',
+        counterparty.sign('/adcp/update_media_buy'),
+      );
       expect(response.status).toBe(201);
       expect(response.body.keyid).toBe('buyer-2026-a');
     });
@@ -430,8 +500,15 @@ describe('AdcpSigningModule.forRootAsync', () => {
       }),
     );
     try {
-      expectRejected(await send(app, '/adcp/create_media_buy', undefined), 'request_signature_required');
-      const response = await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy'));
+      expectRejected(
+        await send(app, '/adcp/create_media_buy', undefined),
+        'request_signature_required',
+      );
+      const response = await send(
+        app,
+        '/adcp/create_media_buy',
+        counterparty.sign('/adcp/create_media_buy'),
+      );
       expect(response.status).toBe(201);
     } finally {
       await app.close();
@@ -451,10 +528,43 @@ describe('AdcpSigningModule.forRootAsync', () => {
         };
       }
     }
-    const { app } = await createTestApp('express', AdcpSigningModule.forRootAsync({ useClass: SigningOptions }));
+    const { app } = await createTestApp(
+      'express',
+      AdcpSigningModule.forRootAsync({ useClass: SigningOptions }),
+    );
     try {
-      expect((await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy'))).status).toBe(
-        201,
+      expect(
+        (await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy')))
+          .status,
+      ).toBe(201);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('accepts useExisting from an imported module', async () => {
+    const counterparty = new StaticCounterparty();
+    @Injectable()
+    class SharedOptions implements AdcpSigningOptionsFactory {
+      createAdcpSigningOptions(): AdcpSigningModuleOptions {
+        return {
+          capability: { supported: true, required_for: ['create_media_buy'] },
+          jwksResolver: counterparty.resolver,
+          revocationChecker: counterparty.revocation,
+          clock: counterparty.clock,
+        };
+      }
+    }
+    @Module({ providers: [SharedOptions], exports: [SharedOptions] })
+    class OptionsModule {}
+    const { app } = await createTestApp(
+      'fastify',
+      AdcpSigningModule.forRootAsync({ imports: [OptionsModule], useExisting: SharedOptions }),
+    );
+    try {
+      expectRejected(
+        await send(app, '/adcp/create_media_buy', undefined),
+        'request_signature_required',
       );
     } finally {
       await app.close();
@@ -475,5 +585,259 @@ describe('AdcpSigningModule.forRootAsync', () => {
         }),
       ),
     ).rejects.toThrow(/capability\.required_for: "tasks\/cancel" is not an AdCP operation name/);
+  });
+});
+
+describe.each(ADAPTERS)('AdcpSigningModule with a counterparty over HTTPS on %s', (adapter) => {
+  const target = `http://${HOST}/adcp/create_media_buy`;
+  let clock: ManualClock;
+  let scheduler: ManualScheduler;
+  let counterparty: LocalCounterparty;
+  let app: INestApplication | undefined;
+
+  beforeEach(async () => {
+    clock = new ManualClock(Date.now());
+    scheduler = new ManualScheduler(clock);
+    counterparty = await LocalCounterparty.start({ clock });
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await counterparty.close();
+  });
+
+  const start = async (extra: Partial<AdcpSigningModuleOptions> = {}) => {
+    const created = await createTestApp(
+      adapter,
+      AdcpSigningModule.forRoot({
+        capability: { supported: true, required_for: ['create_media_buy'] },
+        counterparties: [
+          {
+            agentUrl: counterparty.agentUrl,
+            jwksUri: counterparty.jwksUri,
+            revocationListUrl: counterparty.revocationListUrl,
+          },
+        ],
+        network: {
+          allowInsecureDevelopmentFetches: true,
+          extraCaCertificates: [counterparty.caCertificatePem],
+        },
+        clock,
+        scheduler,
+        ...extra,
+      }),
+      {
+        imports: [TerminusModule, AdcpSigningHealthModule],
+        controllers: [MediaBuyController, HealthTestController],
+      },
+    );
+    app = created.app;
+    return created;
+  };
+  const post = (signed: Pick<SignedRequest, 'headers'> | undefined) =>
+    send(app!, '/adcp/create_media_buy', signed);
+  const health = async () => {
+    const response = await request(app!.getHttpServer()).get('/health').set('Host', HOST);
+    return {
+      http: response.status,
+      overall: response.body.status as string,
+      adcp: response.body.details.adcp_signing as {
+        status: string;
+        reasons?: string[];
+        counterparties: CounterpartyHealth[];
+      },
+    };
+  };
+
+  it('walks the demo: accepted, rotated after one refetch, revoked, in grace, stale', async () => {
+    await start();
+    const refreshes: AdcpSigningEvent[] = [];
+    app!.get(AdcpSigningEvents).refreshes$.subscribe((event) => refreshes.push(event));
+
+    let state = await health();
+    expect(state).toMatchObject({ http: 200, overall: 'ok', adcp: { status: 'up' } });
+    const [party] = state.adcp.counterparties;
+    expect(party).toMatchObject({
+      agent_url: counterparty.agentUrl,
+      jwks: { state: 'fresh', uri: counterparty.jwksUri, age_seconds: 0, key_count: 2 },
+      revocation_list: {
+        state: 'fresh',
+        url: counterparty.revocationListUrl,
+        age_seconds: 0,
+        revoked_kids: 0,
+      },
+    });
+    expect(party!.revocation_list.next_update).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    // 5 min to the next poll + 4 × 5 min of grace; next_update has whole seconds, so up to 5 s less.
+    const grace = party!.revocation_list.grace_remaining_seconds!;
+    expect(grace).toBeGreaterThanOrEqual(25 * 60 - 5);
+    expect(grace).toBeLessThanOrEqual(25 * 60);
+
+    const valid = counterparty.sign(target, { body: BODY });
+    const accepted = await post(valid);
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.signer).toMatchObject({
+      keyid: 'demo-2026-a',
+      agentUrl: counterparty.agentUrl,
+      jwksUri: counterparty.jwksUri,
+    });
+    expectRejected(await post(undefined), 'request_signature_required');
+    expectRejected(
+      await send(
+        app!,
+        '/adcp/create_media_buy',
+        counterparty.sign(target, { body: BODY }),
+        '{"x":2}',
+      ),
+      'request_signature_digest_mismatch',
+    );
+    expectRejected(await post(valid), 'request_signature_replayed');
+
+    counterparty.rotate('demo-2026-b');
+    const before = counterparty.jwksFetches;
+    const rotated = await post(counterparty.sign(target, { body: BODY }));
+    expect(rotated.status).toBe(201);
+    expect(rotated.body.signer.keyid).toBe('demo-2026-b');
+    expect(counterparty.jwksFetches - before).toBe(1);
+    expect(refreshes).toContainEqual(
+      expect.objectContaining({ source: 'jwks', trigger: 'kid_miss', outcome: 'updated' }),
+    );
+
+    counterparty.revoke('demo-2026-a');
+    await scheduler.advance(5 * 60_000 + 1_000);
+    expectRejected(
+      await post(counterparty.sign(target, { body: BODY, key: counterparty.publishedKeys[0]! })),
+      'request_signature_key_revoked',
+    );
+    expect(refreshes).toContainEqual(
+      expect.objectContaining({ source: 'revocation_list', outcome: 'updated' }),
+    );
+    expect((await health()).adcp.counterparties[0]!.revocation_list.revoked_kids).toBe(1);
+
+    counterparty.setRevocationEndpointDown(true);
+    await scheduler.advance(5 * 60_000 + 1_000);
+    state = await health();
+    expect(state).toMatchObject({ http: 200, overall: 'degraded', adcp: { status: 'degraded' } });
+    expect(state.adcp.counterparties[0]!.revocation_list).toMatchObject({
+      state: 'in_grace',
+      last_error: 'fetch_unavailable',
+    });
+    expect(state.adcp.counterparties[0]!.revocation_list.grace_remaining_seconds).toBeGreaterThan(
+      0,
+    );
+    expect((await post(counterparty.sign(target, { body: BODY }))).status).toBe(201);
+    expect(refreshes).toContainEqual(
+      expect.objectContaining({
+        source: 'revocation_list',
+        outcome: 'failed',
+        reason: 'fetch_unavailable',
+      }),
+    );
+
+    await scheduler.advance(20 * 60_000);
+    expectRejected(
+      await post(counterparty.sign(target, { body: BODY })),
+      'request_signature_revocation_stale',
+    );
+    state = await health();
+    expect(state).toMatchObject({ http: 503, overall: 'error', adcp: { status: 'down' } });
+    expect(state.adcp.counterparties[0]!.revocation_list).toMatchObject({
+      state: 'stale',
+      grace_remaining_seconds: 0,
+    });
+
+    counterparty.setRevocationEndpointDown(false);
+    await scheduler.advance(5 * 60_000);
+    expect((await health()).adcp.status).toBe('up');
+    expect((await post(counterparty.sign(target, { body: BODY }))).status).toBe(201);
+  });
+
+  it('health is degraded while stale keys are served', async () => {
+    await start();
+    counterparty.setJwksEndpointDown(true);
+    await scheduler.advance(5 * 60_000 + 1_000);
+    const state = await health();
+    expect(state).toMatchObject({ http: 200, overall: 'degraded', adcp: { status: 'degraded' } });
+    expect(state.adcp.counterparties[0]!.jwks).toMatchObject({
+      state: 'stale',
+      last_error: 'request_signature_jwks_unavailable',
+    });
+    expect((await post(counterparty.sign(target, { body: BODY }))).status).toBe(201);
+  });
+
+  it('primePolicy "fail" stops the boot with a message naming what failed', async () => {
+    counterparty.setJwksEndpointDown(true);
+    await expect(start({ primePolicy: 'fail' })).rejects.toThrow(
+      /could not load signer keys or revocation lists at start-up[\s\S]*primePolicy "fail"[\s\S]*jwks\.json/,
+    );
+  });
+
+  it('primePolicy "degrade" boots, reports down, answers the spec code, then recovers', async () => {
+    counterparty.setJwksEndpointDown(true);
+    counterparty.setRevocationEndpointDown(true);
+    const { logger } = await start({ primePolicy: 'degrade' });
+    const alerts: AdcpSigningEvent[] = [];
+    app!.get(AdcpSigningEvents).alerts$.subscribe((event) => alerts.push(event));
+    const state = await health();
+    expect(state).toMatchObject({ http: 503, adcp: { status: 'down' } });
+    expect(state.adcp.counterparties[0]).toMatchObject({
+      jwks: { state: 'never_fetched' },
+      revocation_list: { state: 'never_fetched' },
+    });
+    expect(logger.text()).toMatch(/start-up priming failed \(primePolicy "degrade"\), continuing/);
+    expectRejected(
+      await post(counterparty.sign(target, { body: BODY })),
+      'request_signature_jwks_unavailable',
+    );
+
+    counterparty.setJwksEndpointDown(false);
+    counterparty.setRevocationEndpointDown(false);
+    await scheduler.advance(5 * 60_000);
+    expect((await health()).adcp.status).toBe('up');
+    expect((await post(counterparty.sign(target, { body: BODY }))).status).toBe(201);
+    expect(alerts).toEqual([]);
+  });
+
+  it('primePolicy "lazy" does not wait for the counterparty at boot', async () => {
+    counterparty.setJwksEndpointDown(true);
+    counterparty.setRevocationEndpointDown(true);
+    await start({ primePolicy: 'lazy' });
+    const service = app!.get(AdcpSigningService);
+    expect(['pending', 'failed']).toContain(service.primeStatus().state);
+    counterparty.setJwksEndpointDown(false);
+    counterparty.setRevocationEndpointDown(false);
+    await service.primeNow();
+    expect(service.primeStatus().state).toBe('primed');
+    expect((await health()).adcp.status).toBe('up');
+  });
+
+  it('stops every background timer on shutdown', async () => {
+    await start();
+    expect(scheduler.pendingCount).toBeGreaterThan(0);
+    await app!.close();
+    app = undefined;
+    expect(scheduler.pendingCount).toBe(0);
+  });
+
+  it('raises an alert when a keyid reaches its replay cap', async () => {
+    await start({ replayStore: new InMemoryReplayStore({ perKeyidCap: 1 }) });
+    const alerts: AdcpSigningEvent[] = [];
+    app!.get(AdcpSigningEvents).alerts$.subscribe((event) => alerts.push(event));
+    expect((await post(counterparty.sign(target, { body: BODY }))).status).toBe(201);
+    expectRejected(
+      await post(counterparty.sign(target, { body: BODY })),
+      'request_signature_rate_abuse',
+    );
+    expectRejected(
+      await post(counterparty.sign(target, { body: BODY })),
+      'request_signature_rate_abuse',
+    );
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        type: 'alert',
+        alert: 'replay_cap_reached',
+        keyid: 'demo-2026-a',
+      }),
+    ]);
   });
 });

@@ -4,6 +4,10 @@
  * `<sanitized:N>` (N = UTF-8 byte length of the prefix; the prefix itself is not emitted, per the spec's
  * [gap] recommendation, so nothing positioned by the attacker survives), (b) truncate to 32 UTF-8 bytes
  * at a code point boundary, (c) at most 4 names, then `<...N more>`.
+ *
+ * Decisions where the spec is silent: a truncated name carries no ellipsis (a marker would itself eat
+ * into the 32 bytes and could be confused with key text); names are returned as separate strings, so
+ * the caller chooses the log format (quote or JSON-encode them if the line uses `,` or `"` as syntax).
  */
 
 /** Most names logged per rejection (§c.4 14b (c)). */

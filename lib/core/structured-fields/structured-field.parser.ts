@@ -6,6 +6,7 @@ import type {
   SfItem,
   SfList,
   SfMember,
+  SfParameter,
   SfParameters,
 } from './structured-field.types.js';
 
@@ -17,8 +18,10 @@ import type {
  *   it (spec §a.6, vector 021) because two verifiers picking different duplicates is a parser differential.
  * - Byte sequences are returned undecoded (see {@link SfByteSequence}): the alphabet and padding rules
  *   differ between the 3.1 and 3.2 profiles and are applied by the caller, never guessed here.
- * - Input is bounded ({@link DEFAULT_MAX_FIELD_LENGTH}) and must be printable ASCII (HTAB is allowed only
- *   because RFC 8941 permits it as optional whitespace around list and dictionary commas).
+ * - Input is bounded ({@link DEFAULT_MAX_FIELD_LENGTH}) and must be printable ASCII. HTAB is allowed only
+ *   where RFC 8941 permits it, as optional whitespace around list and dictionary commas. Every rule of
+ *   the grammar whitelists the characters it consumes, so a non-ASCII or control character fails exactly
+ *   where it stands; no separate pre-scan pass is needed (a property test pins this down).
  *
  * The parser is a single forward cursor over the string with table-driven character classes: every
  * character is examined a bounded number of times, so time is linear in the input length and no regular
@@ -52,7 +55,7 @@ export class StructuredFieldParseError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Character classes (ASCII only; anything >= 0x80 was refused before parsing starts).
+// Character classes. `classOf` answers 0 for anything >= 0x80, so non-ASCII never matches a class.
 
 const TOKEN_CHAR = 1; // tchar / ":" / "/" (RFC 8941 §3.3.4: characters after the first of a token)
 const KEY_CHAR = 2; // lcalpha / DIGIT / "_" / "-" / "." / "*" (§3.1.2)
@@ -101,23 +104,17 @@ const MAX_INTEGER = 999_999_999_999_999;
 const TRUE_ITEM: SfBoolean = Object.freeze({ type: 'boolean', value: true });
 
 /**
- * Shared parameters for the common case of "no parameters", avoiding one Map allocation per item on the
- * hot path. It is typed read-only and its mutators throw, so sharing it is safe.
+ * Shared parameters for the common case of "no parameters", avoiding one allocation per item on the hot
+ * path. Frozen, so sharing it is safe.
  */
-const NO_PARAMETERS: SfParameters = createFrozenEmptyMap();
+const NO_PARAMETERS: SfParameters = Object.freeze([]);
 
-function createFrozenEmptyMap(): SfParameters {
-  const map = new Map<string, BareItem>();
-  const refuse = () => {
-    throw new TypeError('parsed structured field parameters are read-only');
-  };
-  Object.defineProperties(map, {
-    set: { value: refuse },
-    delete: { value: refuse },
-    clear: { value: refuse },
-  });
-  return Object.freeze(map);
-}
+/**
+ * Up to this many parameters, duplicates are found by a linear scan (cheaper than hashing for the handful
+ * a real field carries); beyond it a Set takes over, so an adversarial field of thousands of parameters
+ * still costs linear time.
+ */
+const LINEAR_SCAN_LIMIT = 16;
 
 // ---------------------------------------------------------------------------------------------------
 // Parsing (RFC 8941 §4.2)
@@ -167,18 +164,9 @@ class Parser {
     if (input.length > maxLength) {
       throw new StructuredFieldParseError(`input longer than ${maxLength} characters`, maxLength);
     }
-    // RFC 8941 §4.2 step 1 (the value must be ASCII), tightened to printable ASCII: control characters
-    // have no place in any structured field and would otherwise only be caught by whichever grammar rule
-    // happens to see them. HTAB survives here because the grammar allows it as OWS.
-    for (let i = 0; i < input.length; i++) {
-      const c = input.charCodeAt(i);
-      if ((c < SP && c !== HTAB) || c > 0x7e) {
-        throw new StructuredFieldParseError(
-          c > 0x7e ? 'non-ASCII character' : 'control character',
-          i,
-        );
-      }
-    }
+    // No separate ASCII pre-scan (RFC 8941 §4.2 step 1): every character is consumed by a rule that
+    // whitelists it (key, token, digit, string, Base64 and structural characters, SP/HTAB as OWS), so a
+    // non-ASCII or control character always fails where it stands, and `fail` names it as such.
     this.input = input;
     this.length = input.length;
   }
@@ -202,6 +190,9 @@ class Parser {
   }
 
   private fail(reason: string, position: number = this.pos): never {
+    const c = position < this.length ? this.input.charCodeAt(position) : SP;
+    if (c > 0x7f) reason = `non-ASCII character (${reason})`;
+    else if (c === 0x7f || (c < SP && c !== HTAB)) reason = `control character (${reason})`;
     throw new StructuredFieldParseError(reason, position);
   }
 
@@ -286,21 +277,38 @@ class Parser {
     if (this.pos >= this.length || this.input.charCodeAt(this.pos) !== SEMICOLON) {
       return NO_PARAMETERS;
     }
-    const params = new Map<string, BareItem>();
+    const params: SfParameter[] = [];
+    let seen: Set<string> | undefined;
     while (this.pos < this.length && this.input.charCodeAt(this.pos) === SEMICOLON) {
       this.pos++;
       this.skipSpaces();
       const keyStart = this.pos;
       const key = this.key();
-      if (params.has(key)) this.fail(`duplicate parameter "${shorten(key)}"`, keyStart);
+      if (seen !== undefined) {
+        if (seen.has(key)) this.duplicateParameter(key, keyStart);
+        seen.add(key);
+      } else {
+        for (let i = 0; i < params.length; i++) {
+          if (params[i]!.key === key) this.duplicateParameter(key, keyStart);
+        }
+        if (params.length === LINEAR_SCAN_LIMIT) {
+          seen = new Set<string>();
+          for (let i = 0; i < params.length; i++) seen.add(params[i]!.key);
+          seen.add(key);
+        }
+      }
       let value: BareItem = TRUE_ITEM;
       if (this.pos < this.length && this.input.charCodeAt(this.pos) === EQUALS) {
         this.pos++;
         value = this.bareItem();
       }
-      params.set(key, value);
+      params.push({ key, value });
     }
     return params;
+  }
+
+  private duplicateParameter(key: string, position: number): never {
+    return this.fail(`duplicate parameter "${shorten(key)}"`, position);
   }
 
   /** §4.2.3.3 */
@@ -494,13 +502,19 @@ export function serializeDictionary(dictionary: SfDictionary): string {
 
 /** Serializes parameters (§4.1.1.2); a Boolean-true value is written as the bare key. */
 export function serializeParameters(params: SfParameters): string {
-  if (params.size === 0) return '';
   let output = '';
-  for (const [key, value] of params) {
+  for (let i = 0; i < params.length; i++) {
+    const { key, value } = params[i]!;
     output += ';' + serializeKey(key);
     if (value.type !== 'boolean' || !value.value) output += '=' + serializeBareItem(value);
   }
   return output;
+}
+
+/** The value of parameter `key`, or undefined (keys are unique, so there is at most one). */
+export function getParameter(params: SfParameters, key: string): BareItem | undefined {
+  for (let i = 0; i < params.length; i++) if (params[i]!.key === key) return params[i]!.value;
+  return undefined;
 }
 
 function serializeMember(member: SfMember): string {
@@ -613,7 +627,7 @@ function serializeByteSequence(value: string): string {
 /** The shared key-less `true` value; exported for tests and for callers building values. */
 export const SF_TRUE: SfBoolean = TRUE_ITEM;
 
-/** The shared empty parameters; exported for callers building values (read-only, mutators throw). */
+/** The shared empty parameters; exported for callers building values (frozen). */
 export const SF_NO_PARAMETERS: SfParameters = NO_PARAMETERS;
 
 export type {
@@ -623,5 +637,6 @@ export type {
   SfItem,
   SfList,
   SfMember,
+  SfParameter,
   SfParameters,
 } from './structured-field.types.js';

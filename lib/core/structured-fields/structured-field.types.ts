@@ -46,8 +46,18 @@ export interface SfBoolean {
 /** Any RFC 8941 bare item. */
 export type BareItem = SfInteger | SfDecimal | SfString | SfToken | SfByteSequence | SfBoolean;
 
-/** Parameters in wire order. Keys are unique: a repeated key is a parse error under the AdCP profile. */
-export type SfParameters = ReadonlyMap<string, BareItem>;
+/** One parameter: `;key=value` (a bare `;key` has the value Boolean true). */
+export interface SfParameter {
+  readonly key: string;
+  readonly value: BareItem;
+}
+
+/**
+ * Parameters in wire order. Keys are unique: a repeated key is a parse error under the AdCP profile.
+ * An array rather than a Map: parameter lists are short and read on every request, and iterating a Map
+ * costs noticeably more than a loop over an array (use `getParameter` for lookups).
+ */
+export type SfParameters = readonly SfParameter[];
 
 /** An RFC 8941 item: a bare item with its parameters. */
 export interface SfItem {

@@ -1,15 +1,18 @@
 /**
  * `@target-uri` and `@authority` canonicalization (spec §b, AdCP URL canonicalization).
  *
- * A dedicated RFC 3986 parser, not WHATWG `new URL()`: WHATWG silently rewrites input (`\` → `/`, tab and
- * newline removal, whitespace trimming, `%2e` dot segments, numeric IPv4 forms) and uses other IDNA flags.
- * Every silent fix is a place where the signer's bytes and the server's routing can diverge, so this parser
- * either produces the canonical form of a syntactically valid URI or throws the one typed error.
+ * A dedicated RFC 3986 parser, not WHATWG `new URL()` (spec §b.4): WHATWG silently repairs input (`\` →
+ * `/`, tab and newline removal, whitespace trimming, numeric IPv4 forms), leaves `%7E` encoded, keeps
+ * trailing dots and uses other IDNA flags. Every silent repair is a place where the signer's bytes and the
+ * server's routing can diverge, so this parser either produces the canonical form of a syntactically
+ * valid URI or throws the one typed error.
  *
- * Cost model: one left-to-right cursor pass over the input with `charCodeAt` and a 128-entry class table
- * (no regular expressions, no backtracking), plus at most one linear post-pass over the path when it holds
- * dot segments. UTS-46 (tr46) only runs for hosts with non-ASCII or `xn--` labels, bounded by
- * {@link MAX_HOST_INPUT_LENGTH} and memoized.
+ * Cost model: a left-to-right cursor over the input with `charCodeAt` and a 128-entry class table (no
+ * regular expressions, no backtracking). Each character is visited a small constant number of times:
+ * the authority twice (delimiter scan, host scan), the path and query once, plus one linear
+ * dot-segment pass only when the path holds a `.` segment. UTS-46 (tr46) only runs for hosts with
+ * non-ASCII or `xn--` labels, bounded by {@link MAX_HOST_INPUT_LENGTH} and memoized. Already-canonical
+ * input (the normal case) is returned as the input string itself, without rebuilding it.
  */
 import { isIPv6 } from 'node:net';
 import tr46 from 'tr46';
@@ -155,6 +158,10 @@ function reject(reason: TargetUriRejectReason, extra?: Readonly<Record<string, u
  * Canonicalizes an absolute `http`/`https` URL into the `@target-uri` and `@authority` values (spec §b.1,
  * steps 1–8 in order). Throws {@link SignatureVerificationError} `request_target_uri_malformed`
  * (`detail.reason`: a {@link TargetUriRejectReason}) for anything that is not a valid RFC 3986 URI.
+ *
+ * U-label hosts are converted (`bücher.example` → `xn--bcher-kva.example`), as a signer must do. A
+ * verifier comparing an as-received URL must not re-normalize one (spec §b.1 step 2): it checks
+ * {@link hasRawNonAsciiHost} first and rejects with the code of its profile.
  */
 export function canonicalizeTargetUri(url: string): CanonicalTargetUri {
   if (typeof url !== 'string') reject('not_a_string');
@@ -210,7 +217,7 @@ export function canonicalizeTargetUri(url: string): CanonicalTargetUri {
 
   // Steps 2–4: userinfo, host, port.
   const parts = canonicalizeAuthorityRange(url, authorityStart, authorityEnd, at, scheme);
-  unchanged &&= parts.authority === url.slice(authorityStart, authorityEnd);
+  unchanged &&= !parts.changed;
 
   // Steps 5 + 6 on the path (it ends at '?', '#' or the end of input).
   const path = canonicalizePath(url, authorityEnd, len);
@@ -263,7 +270,8 @@ export function canonicalizeAuthority(authority: string, scheme: 'http' | 'https
 
 /**
  * True when the host part of `url`'s authority holds raw (not ToASCII-normalized) non-ASCII characters.
- * The verifier uses it to report that case with the profile's own code (spec §b.2 [gap]). Never throws.
+ * Lets a verifier reject that case with its profile's code before canonicalizing (spec §b.2 [gap]:
+ * `request_signature_header_malformed` on 3.1, `request_target_uri_malformed` on 3.2). Never throws.
  */
 export function hasRawNonAsciiHost(url: string): boolean {
   if (typeof url !== 'string') return false;
@@ -311,7 +319,12 @@ interface AuthorityParts {
   readonly authority: string;
   readonly host: string;
   readonly port: string | undefined;
+  /** False when `authority` is byte-identical to the input range (lets callers reuse the input). */
+  readonly changed: boolean;
 }
+
+/** Set by canonicalizeRegName / canonicalizeIpLiteral: the host bytes differ from the input's. */
+let hostRewritten = false;
 
 /** Steps 2–4 on `[start, end)`; `at` is the index of the one '@' (userinfo end) or -1. */
 function canonicalizeAuthorityRange(
@@ -363,7 +376,14 @@ function canonicalizeAuthorityRange(
   }
 
   const port = portStart === -1 ? undefined : canonicalizePort(s, portStart, end, scheme);
-  return { authority: port === undefined ? host : `${host}:${port}`, host, port };
+  const changed =
+    at !== -1 ||
+    hostRewritten ||
+    (portStart !== -1 && (port === undefined || port.length !== end - portStart));
+  let authority: string;
+  if (!changed) authority = start === 0 && end === s.length ? s : s.slice(start, end);
+  else authority = port === undefined ? host : `${host}:${port}`;
+  return { authority, host, port, changed };
 }
 
 /**
@@ -417,6 +437,7 @@ function canonicalizeIpLiteral(s: string, start: number, end: number): string {
   if (!isIPv6(text)) reject('invalid_ipv6');
   // Only the hex case is normalized (spec §b.1 step 2); no RFC 5952 compression, so `[0:0::1]` and
   // `[::1]` stay distinct, exactly as a signer following the same rules would emit them.
+  hostRewritten = hasUpper;
   return `[${hasUpper ? text.toLowerCase() : text}]`;
 }
 
@@ -480,6 +501,11 @@ function isLdhDotString(s: string): boolean {
  * dot rules are identical for U-label and A-label input. A host with any non-ASCII character goes to
  * tr46 whole: mapping and NFC can combine an ASCII character with a following mark (`A` + U+030A is
  * `å`, `=` + U+0338 is `≠`), so no per-character ASCII verdict is safe there.
+ *
+ * Dotted-decimal IPv4 takes this path too (it is LDH): the only effect is the root-dot removal
+ * (`192.0.2.1.` → `192.0.2.1`), since the spec exempts only bracketed IP literals from that rule.
+ * Non-canonical numeric forms (`0x7f.1`, `127.1`) stay as written (RFC 3986 reg-names); they are not
+ * converted to dotted quads as WHATWG does.
  */
 function canonicalizeRegName(s: string, start: number, end: number): string {
   if (end - start > MAX_HOST_INPUT_LENGTH) rejectHost(s, start, end, 'host_too_long');
@@ -537,6 +563,7 @@ function canonicalizeRegName(s: string, start: number, end: number): string {
   if (!hasNonAsciiChar && asciiInvalid !== undefined) reject(asciiInvalid);
 
   let ascii: string;
+  hostRewritten = true;
   if (hasNonAsciiChar || hasALabel) {
     // Raw non-ASCII: UTS-46 maps case, width and ideographic full stops on the original code points;
     // ASCII-lowercasing first is what the spec forbids, so the raw slice goes to tr46 as is.
@@ -546,6 +573,7 @@ function canonicalizeRegName(s: string, start: number, end: number): string {
   } else {
     const slice = s.slice(start, end);
     ascii = hasUpper ? slice.toLowerCase() : slice;
+    hostRewritten = hasUpper;
   }
 
   // Exactly one trailing root-label dot is removed, after ToASCII, on every path. Any empty label
@@ -557,7 +585,9 @@ function canonicalizeRegName(s: string, start: number, end: number): string {
     const trailing = ascii.charCodeAt(n - 2) === 0x2e && ascii.charCodeAt(n - 1) === 0x2e;
     rejectHost(s, start, end, trailing ? 'multiple_trailing_dots' : 'empty_label');
   }
-  return trimmedEnd === n ? ascii : ascii.slice(0, trimmedEnd);
+  if (trimmedEnd === n) return ascii;
+  hostRewritten = true;
+  return ascii.slice(0, trimmedEnd);
 }
 
 /**

@@ -1,9 +1,12 @@
 import { ManualClock } from '../../../lib/core/clock.js';
 import { InMemoryRevocationChecker } from '../../../lib/core/in-memory-revocation.checker.js';
 import { StaticJwksResolver } from '../../../lib/core/static-jwks.resolver.js';
-import { type GeneratedSigningKey, generateSigningKey } from '../../../lib/testing/key-generation.js';
-import { type SignedRequest, signRequest } from '../../../lib/testing/request-signer.js';
 import type { SigningProfileVersion } from '../../../lib/core/verifier-options.interface.js';
+import {
+  type GeneratedSigningKey,
+  generateSigningKey,
+} from '../../../lib/testing/key-generation.js';
+import { type SignedRequest, signRequest } from '../../../lib/testing/request-signer.js';
 
 export const AGENT_URL = 'https://buyer.example/agent';
 export const HOST = 'seller.example.com';
@@ -18,7 +21,9 @@ export class StaticCounterparty {
   key: GeneratedSigningKey = generateSigningKey({ kid: 'buyer-2026-a' });
 
   constructor() {
-    this.resolver = new StaticJwksResolver([{ agentUrl: AGENT_URL, jwks: { keys: [this.key.publicJwk] } }]);
+    this.resolver = new StaticJwksResolver([
+      { agentUrl: AGENT_URL, jwks: { keys: [this.key.publicJwk] } },
+    ]);
     this.publish([]);
   }
 

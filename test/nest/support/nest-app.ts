@@ -5,6 +5,7 @@ import {
   Get,
   HttpCode,
   type INestApplication,
+  Inject,
   type LoggerService,
   Post,
   Req,
@@ -12,13 +13,12 @@ import {
 } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import type { VerifiedSigner as VerifiedSignerRecord } from '../../../lib/core/verified-signer.interface.js';
+import { AdcpSigningHealthIndicator } from '../../../lib/health/adcp-signing.health.js';
 import { SignedRequest } from '../../../lib/nest/signed-request.decorator.js';
-import {
-  getVerifiedSigner,
-  VerifiedSigner,
-} from '../../../lib/nest/verified-signer.decorator.js';
+import { getVerifiedSigner, VerifiedSigner } from '../../../lib/nest/verified-signer.decorator.js';
 
 export type AdapterName = 'express' | 'fastify';
 export const ADAPTERS: readonly AdapterName[] = ['express', 'fastify'];
@@ -136,7 +136,8 @@ export async function createTestApp(
       rawBody,
       logger,
     });
-    if (options.vendorParser) express.useBodyParser('json', { type: ['application/*+json'] });
+    if (options.vendorParser)
+      express.useBodyParser('json', { type: ['application/json', 'application/*+json'] });
     app = express;
   } else {
     const fastify = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
@@ -155,6 +156,22 @@ export async function createTestApp(
     app = fastify;
   }
   await app.init();
-  if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  if (adapter === 'fastify')
+    await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return { app, logger };
+}
+
+/** `GET /health` through Terminus, as an application wires it. */
+@Controller('health')
+export class HealthTestController {
+  constructor(
+    @Inject(HealthCheckService) private readonly health: HealthCheckService,
+    @Inject(AdcpSigningHealthIndicator) private readonly signing: AdcpSigningHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.signing.isHealthy('adcp_signing')]);
+  }
 }

@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { AdcpSigningService } from '../nest/adcp-signing.service.js';
+
+/**
+ * Terminus 12 health indicator of the request-signing module: per counterparty, the key set's age and
+ * state, the revocation list's age, `next_update` and the time left in grace.
+ * - `up`: keys and lists are fresh;
+ * - `degraded`: a list refresh is overdue but inside grace, or stale keys are being served (the check
+ *   stays HTTP 200, the overall status becomes `degraded`);
+ * - `down`: requests would fail closed (a list past grace), or nothing was ever loaded.
+ * It never throws for an unhealthy state.
+ */
+@Injectable()
+export class AdcpSigningHealthIndicator {
+  constructor(
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+    @Inject(AdcpSigningService) private readonly signing: AdcpSigningService,
+  ) {}
+
+  /** `health.check([() => indicator.isHealthy('adcp_signing')])`. */
+  async isHealthy<const Key extends string = 'adcp_signing'>(
+    key: Key = 'adcp_signing' as Key,
+  ): Promise<HealthIndicatorResult<Key>> {
+    const session = this.indicators.check(key);
+    const report = await this.signing.healthReport();
+    const data = {
+      ...(report.reasons.length > 0 ? { reasons: [...report.reasons] } : {}),
+      prime: report.prime,
+      counterparties: report.counterparties,
+    };
+    switch (report.status) {
+      case 'up':
+        return session.up(data);
+      case 'degraded':
+        return session.degraded(data);
+      case 'down':
+        return session.down(data);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, type ConfigType } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import type { Clock } from '../lib/core/clock.js';
+import { AdcpSigningHealthModule } from '../lib/health/adcp-signing-health.module.js';
+import { AdcpSigningModule } from '../lib/nest/adcp-signing.module.js';
+import type { AdcpSigningModuleOptions } from '../lib/nest/adcp-signing.options.js';
+import type { Scheduler } from '../lib/network/scheduler.js';
+import { adcpSigningConfig, type SampleSigningConfig } from './adcp-signing.config.js';
+import { HealthController } from './health.controller.js';
+import { MediaBuyController } from './media-buy.controller.js';
+import { MediaBuyService } from './media-buy.service.js';
+
+/** What the demo injects that no environment variable can carry. */
+export interface AppModuleOverrides {
+  clock?: Clock;
+  scheduler?: Scheduler;
+}
+
+/** Maps the `adcpSigning` config namespace onto the module options. */
+export function signingOptionsFrom(
+  config: SampleSigningConfig,
+  overrides: AppModuleOverrides = {},
+): AdcpSigningModuleOptions {
+  if (config.agentUrl === undefined) {
+    throw new Error('ADCP_COUNTERPARTY_AGENT_URL is not set (see the README, "Sample app")');
+  }
+  return {
+    profile: config.profile,
+    capability: {
+      supported: true,
+      required_for: config.requiredFor,
+      warn_for: config.warnFor,
+    },
+    counterparties: [
+      {
+        agentUrl: config.agentUrl,
+        jwksUri: config.jwksUri ?? `${new URL(config.agentUrl).origin}/.well-known/jwks.json`,
+        ...(config.revocationListUrl ? { revocationListUrl: config.revocationListUrl } : {}),
+      },
+    ],
+    primePolicy: config.primePolicy,
+    ...(config.publicOrigin ? { publicOrigin: config.publicOrigin } : {}),
+    trustForwardedProto: config.trustForwardedProto,
+    network: {
+      allowInsecureDevelopmentFetches: config.allowInsecureDevelopmentFetches,
+      extraCaCertificates: config.extraCaCertificates,
+    },
+    ...(overrides.clock ? { clock: overrides.clock } : {}),
+    ...(overrides.scheduler ? { scheduler: overrides.scheduler } : {}),
+  };
+}
+
+/**
+ * The sample seller: configuration from the environment through `ConfigModule` and
+ * `registerAs('adcpSigning', …)`, the signing module fed from it, a signed `create_media_buy` route and
+ * a Terminus health check.
+ */
+@Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: a Nest module is a class; register() builds its dynamic form.
+export class AppModule {
+  static register(overrides: AppModuleOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [adcpSigningConfig] }),
+        AdcpSigningModule.forRootAsync({
+          inject: [adcpSigningConfig.KEY],
+          useFactory: (config: ConfigType<typeof adcpSigningConfig>) =>
+            signingOptionsFrom(config, overrides),
+        }),
+        TerminusModule,
+        AdcpSigningHealthModule,
+      ],
+      controllers: [MediaBuyController, HealthController],
+      providers: [MediaBuyService],
+    };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * `npm run sample`: the sample seller, configured from the environment (see the README). Without
+ * `ADCP_COUNTERPARTY_AGENT_URL` it starts an embedded development counterparty on loopback and prints
+ * where its signing key is, so a real client can sign requests.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import 'reflect-metadata';
+import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { systemClock } from '../lib/core/clock.js';
+import { readServerConfig } from './adcp-signing.config.js';
+import { AppModule, type AppModuleOverrides } from './app.module.js';
+import { LocalCounterparty } from './local-counterparty.js';
+
+/** JSON media types besides `application/json` whose raw bytes are kept (AdCP vendor types). */
+const VENDOR_JSON = /^application\/[\w.!#$&^-]+\+json$/;
+
+export interface SampleAppOptions {
+  adapter: 'express' | 'fastify';
+  overrides?: AppModuleOverrides;
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+/** Creates the sample app on either adapter, with the raw body kept for every JSON type. */
+export async function createSampleApp(options: SampleAppOptions): Promise<INestApplication> {
+  const module = AppModule.register(options.overrides);
+  const logger = options.logger === undefined ? {} : { logger: options.logger };
+  if (options.adapter === 'fastify') {
+    const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), {
+      rawBody: true,
+      ...logger,
+    });
+    // Fastify answers 415 to content types it has no parser for; this one keeps the raw bytes too.
+    app.useBodyParser(VENDOR_JSON, {}, (_request, body, done) => {
+      try {
+        done(null, JSON.parse(body.toString('utf8')));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
+    app.enableShutdownHooks();
+    return app;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    rawBody: true,
+    ...logger,
+  });
+  // Express would pass `application/*+json` on unparsed, with no rawBody (the guard then fails closed).
+  app.useBodyParser('json', { type: ['application/json', 'application/*+json'] });
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Starts a development counterparty on loopback and points the configuration at it. */
+async function startEmbeddedCounterparty(): Promise<LocalCounterparty> {
+  const counterparty = await LocalCounterparty.start({ clock: systemClock });
+  const directory = mkdtempSync(join(tmpdir(), 'adcp-sample-'));
+  const caFile = join(directory, 'test-ca.pem');
+  const keyFile = join(directory, 'buyer-private-jwk.json');
+  writeFileSync(caFile, counterparty.caCertificatePem);
+  writeFileSync(keyFile, JSON.stringify(counterparty.key.privateJwk, null, 2), { mode: 0o600 });
+  process.env.ADCP_COUNTERPARTY_AGENT_URL = counterparty.agentUrl;
+  process.env.ADCP_COUNTERPARTY_JWKS_URI = counterparty.jwksUri;
+  process.env.ADCP_COUNTERPARTY_REVOCATION_URL = counterparty.revocationListUrl;
+  process.env.ADCP_DEV_INSECURE_FETCH = 'true';
+  process.env.ADCP_EXTRA_CA_FILE = caFile;
+  console.log(
+    `No ADCP_COUNTERPARTY_AGENT_URL: started an embedded development counterparty (loopback only).\n` +
+      `  agent URL:   ${counterparty.agentUrl}\n` +
+      `  JWKS:        ${counterparty.jwksUri}\n` +
+      `  signing key: ${keyFile} (sign with signRequest() from nestjs-adcp-signing/testing)`,
+  );
+  return counterparty;
+}
+
+export async function bootstrap(): Promise<INestApplication> {
+  const server = readServerConfig();
+  // The embedded counterparty lives as long as the process.
+  if (!process.env.ADCP_COUNTERPARTY_AGENT_URL) await startEmbeddedCounterparty();
+  const app = await createSampleApp({ adapter: server.adapter });
+  await app.listen(server.port, server.bindAddress);
+  console.log(`Sample seller (${server.adapter}) listening on ${await app.getUrl()}`);
+  console.log('  POST /adcp/create_media_buy  (signed)    GET /health');
+  return app;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  bootstrap().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

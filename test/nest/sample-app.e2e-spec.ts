@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { ManualClock } from '../../lib/core/clock.js';
+import { ManualScheduler } from '../../lib/network/scheduler.js';
+import { readSigningConfig } from '../../sample/adcp-signing.config.js';
+import { signingOptionsFrom } from '../../sample/app.module.js';
+import { LocalCounterparty } from '../../sample/local-counterparty.js';
+import { createSampleApp } from '../../sample/main.js';
+import { ADAPTERS } from './support/nest-app.js';
+
+const ENV_NAMES = [
+  'ADCP_COUNTERPARTY_AGENT_URL',
+  'ADCP_COUNTERPARTY_JWKS_URI',
+  'ADCP_COUNTERPARTY_REVOCATION_URL',
+  'ADCP_DEV_INSECURE_FETCH',
+  'ADCP_EXTRA_CA_FILE',
+  'ADCP_REQUIRED_FOR',
+] as const;
+
+describe('sample configuration', () => {
+  it('reads every variable, with the documented defaults', () => {
+    expect(readSigningConfig({})).toEqual({
+      agentUrl: undefined,
+      jwksUri: undefined,
+      revocationListUrl: undefined,
+      profile: '3.2',
+      requiredFor: ['create_media_buy'],
+      warnFor: [],
+      primePolicy: 'fail',
+      publicOrigin: undefined,
+      trustForwardedProto: false,
+      allowInsecureDevelopmentFetches: false,
+      extraCaCertificates: [],
+    });
+    expect(() => readSigningConfig({ ADCP_SIGNING_PROFILE: '3.0' })).toThrow(
+      /ADCP_SIGNING_PROFILE/,
+    );
+    expect(() => readSigningConfig({ ADCP_DEV_INSECURE_FETCH: 'yes' })).toThrow(
+      /ADCP_DEV_INSECURE_FETCH/,
+    );
+  });
+
+  it('needs a counterparty', () => {
+    expect(() => signingOptionsFrom(readSigningConfig({}))).toThrow(/ADCP_COUNTERPARTY_AGENT_URL/);
+  });
+});
+
+describe.each(ADAPTERS)('sample app on %s', (adapter) => {
+  let counterparty: LocalCounterparty;
+  let clock: ManualClock;
+  let app: INestApplication | undefined;
+  let workDir: string;
+  const saved: Partial<Record<string, string>> = {};
+
+  beforeEach(async () => {
+    for (const name of ENV_NAMES) saved[name] = process.env[name];
+    clock = new ManualClock(Date.now());
+    counterparty = await LocalCounterparty.start({ clock });
+    workDir = mkdtempSync(join(tmpdir(), 'adcp-sample-test-'));
+    const caFile = join(workDir, 'ca.pem');
+    writeFileSync(caFile, counterparty.caCertificatePem);
+    Object.assign(process.env, {
+      ADCP_COUNTERPARTY_AGENT_URL: counterparty.agentUrl,
+      ADCP_COUNTERPARTY_JWKS_URI: counterparty.jwksUri,
+      ADCP_COUNTERPARTY_REVOCATION_URL: counterparty.revocationListUrl,
+      ADCP_DEV_INSECURE_FETCH: 'true',
+      ADCP_EXTRA_CA_FILE: caFile,
+    });
+    delete process.env.ADCP_REQUIRED_FOR;
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await counterparty.close();
+    rmSync(workDir, { recursive: true, force: true });
+    for (const name of ENV_NAMES) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+
+  const start = async () => {
+    app = await createSampleApp({
+      adapter,
+      overrides: { clock, scheduler: new ManualScheduler(clock) },
+      logger: false,
+    });
+    await app.init();
+    if (adapter === 'fastify') {
+      await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+    }
+    return app;
+  };
+
+  it('accepts a signed create_media_buy and returns the verified signer; health is up', async () => {
+    const server = (await start()).getHttpServer();
+    const url = 'http://seller.example.com/adcp/create_media_buy';
+    const body = '{"buyer_ref":"b-1"}';
+    const signed = counterparty.sign(url, { body });
+    let call = request(server).post('/adcp/create_media_buy').set('Host', 'seller.example.com');
+    for (const [name, value] of Object.entries(signed.headers)) call = call.set(name, value);
+    const response = await call.send(body);
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({
+      status: 'pending_activation',
+      buyer_ref: 'b-1',
+      verified_signer: { keyid: 'demo-2026-a', agent_url: counterparty.agentUrl },
+    });
+
+    const unsigned = await request(server)
+      .post('/adcp/create_media_buy')
+      .set('Host', 'seller.example.com')
+      .set('Content-Type', 'application/vnd.adcp+json')
+      .send(body);
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.headers['www-authenticate']).toBe(
+      'Signature error="request_signature_required"',
+    );
+
+    const health = await request(server).get('/health').set('Host', 'seller.example.com');
+    expect(health.status).toBe(200);
+    expect(health.body.details.adcp_signing.status).toBe('up');
+  });
+
+  it('never trusts the counterparty certificate without the extra CA (boot fails closed)', async () => {
+    delete process.env.ADCP_EXTRA_CA_FILE;
+    await expect(start()).rejects.toThrow(/could not load signer keys or revocation lists/);
+  });
+});
