@@ -132,8 +132,18 @@ const result = {
 
 const rows: [string, string, string, string][] = [
   ['algorithm', 'floor ops/s', 'verify ops/s', 'ratio (target)'],
-  ['Ed25519', String(result.floor_ed25519_ops), String(result.verify_ed25519_ops), `${result.ratio_ed25519} (≥ 0.85)`],
-  ['ES256', String(result.floor_es256_ops), String(result.verify_es256_ops), `${result.ratio_es256} (≥ 0.75)`],
+  [
+    'Ed25519',
+    String(result.floor_ed25519_ops),
+    String(result.verify_ed25519_ops),
+    `${result.ratio_ed25519} (≥ 0.85)`,
+  ],
+  [
+    'ES256',
+    String(result.floor_es256_ops),
+    String(result.verify_es256_ops),
+    `${result.ratio_es256} (≥ 0.75)`,
+  ],
 ];
 const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
 for (const row of rows) console.log(row.map((cell, col) => cell.padEnd(widths[col]!)).join('  '));

@@ -3,7 +3,10 @@
  * line per case and `N passed, M failed`, and exits non-zero when anything failed.
  */
 import { resolve } from 'node:path';
-import { formatConformanceReport, runConformance } from '../lib/testing/conformance/conformance-runner.js';
+import {
+  formatConformanceReport,
+  runConformance,
+} from '../lib/testing/conformance/conformance-runner.js';
 
 const directory = resolve(process.argv[2] ?? '../shared/vectors/request-signing');
 const results = await runConformance(directory);

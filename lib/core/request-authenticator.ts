@@ -96,7 +96,8 @@ export class RequestAuthenticator {
       }
     }
 
-    const needsTarget = target === undefined && (signature.kind === 'absent' || signature.kind === 'failed');
+    const needsTarget =
+      target === undefined && (signature.kind === 'absent' || signature.kind === 'failed');
     if (needsTarget) {
       if (body === undefined) body = parseBodyLikeTheApplication(request.body);
       target = resolveRequestTarget(pathOf(request.url), body);
@@ -129,7 +130,11 @@ export class RequestAuthenticator {
       ...(decision.verifiedSignerIdentity && signer ? { signer } : {}),
       ...(error ? { error } : {}),
     };
-    if (decision.action === 'reject' && decision.errorCode === 'request_signature_required' && !error) {
+    if (
+      decision.action === 'reject' &&
+      decision.errorCode === 'request_signature_required' &&
+      !error
+    ) {
       return {
         ...outcome,
         error: new SignatureVerificationError(

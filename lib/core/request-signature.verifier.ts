@@ -1,14 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { scanJsonForDuplicateKeys } from './body/strict-json.parser.js';
 import { verifyContentDigest } from './body/content-digest.js';
 import { describeDuplicateKeysForLog } from './body/duplicate-key-log.js';
+import { scanJsonForDuplicateKeys } from './body/strict-json.parser.js';
 import { type Clock, systemClock } from './clock.js';
-import type { JwksResolver, ResolvedSigningKey } from './jwks-resolver.interface.js';
-import { requestKeyPurposeProblem } from './jwk-purpose.js';
-import { PublicKeyCache } from './public-key.cache.js';
+import type { RequestSignatureErrorCode } from './error-codes.js';
 import { InMemoryReplayStore } from './in-memory-replay.store.js';
-import type { ReplayStore } from './replay-store.interface.js';
-import type { RevocationChecker } from './revocation-checker.interface.js';
+import { requestKeyPurposeProblem } from './jwk-purpose.js';
+import type { JwksResolver, ResolvedSigningKey } from './jwks-resolver.interface.js';
 import {
   type ComponentCoverage,
   componentCoverageFailure,
@@ -19,14 +17,18 @@ import {
   type ResolvedSigningCapability,
   resolveSigningCapability,
 } from './policy/request-signing-capability.js';
-import { parseContentDigest, isSingleFieldValue, parseSignatureHeaders } from './signature-headers.parser.js';
+import { PublicKeyCache } from './public-key.cache.js';
+import type { ReplayStore } from './replay-store.interface.js';
+import type { RevocationChecker } from './revocation-checker.interface.js';
+import { isAllowedSignatureAlgorithm, REQUEST_SIGNING_TAG } from './signature-algorithms.js';
 import { buildSignatureBase } from './signature-base.js';
 import { verifySignatureBytes } from './signature-crypto.js';
-import { isAllowedSignatureAlgorithm, REQUEST_SIGNING_TAG } from './signature-algorithms.js';
 import {
-  type ChecklistStep,
-  SignatureVerificationError,
-} from './signature-verification.error.js';
+  isSingleFieldValue,
+  parseContentDigest,
+  parseSignatureHeaders,
+} from './signature-headers.parser.js';
+import { type ChecklistStep, SignatureVerificationError } from './signature-verification.error.js';
 import {
   type HeaderValue,
   hasSeveralFieldLines,
@@ -34,10 +36,9 @@ import {
   type SignedRequestInput,
 } from './signed-request.interface.js';
 import { canonicalizeAuthority, canonicalizeTargetUri } from './url/target-uri.canonicalizer.js';
-import type { SigningProfileVersion } from './verifier-options.interface.js';
 import type { VerifiedSigner } from './verified-signer.interface.js';
 import { silentLogger, type VerifierLogger } from './verifier-logger.interface.js';
-import type { RequestSignatureErrorCode } from './error-codes.js';
+import type { SigningProfileVersion } from './verifier-options.interface.js';
 
 /** Clock skew the window rules allow, in seconds (§a.3). */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
@@ -137,9 +138,14 @@ export class RequestSignatureVerifier {
       alg === undefined ||
       tag === undefined
     ) {
-      throw fail('request_signature_params_incomplete', 2, 'a required signature parameter is missing', {
-        present: Object.keys(parsed.params),
-      });
+      throw fail(
+        'request_signature_params_incomplete',
+        2,
+        'a required signature parameter is missing',
+        {
+          present: Object.keys(parsed.params),
+        },
+      );
     }
     // Step 3: byte-exact tag.
     if (tag !== REQUEST_SIGNING_TAG) {
@@ -180,10 +186,15 @@ export class RequestSignatureVerifier {
     // Step 8: key purpose and shape, before any import.
     const purposeProblem = resolved.purposeProblem ?? requestKeyPurposeProblem(resolved.jwk, alg);
     if (purposeProblem !== undefined) {
-      throw fail('request_signature_key_purpose_invalid', 8, 'key may not verify request signatures', {
-        keyid,
-        problem: purposeProblem,
-      });
+      throw fail(
+        'request_signature_key_purpose_invalid',
+        8,
+        'key may not verify request signatures',
+        {
+          keyid,
+          problem: purposeProblem,
+        },
+      );
     }
     // Step 9: revocation (stale before revoked: fail closed).
     const revocation = await this.revocationChecker.checkKey(keyid, resolved.agentUrl);
@@ -242,10 +253,15 @@ export class RequestSignatureVerifier {
     if (digests !== undefined) {
       const digestResult = verifyContentDigest(digests, request.body ?? EMPTY_BODY);
       if (digestResult !== 'match') {
-        throw fail('request_signature_digest_mismatch', 11, 'Content-Digest does not match the body', {
-          keyid,
-          result: digestResult,
-        });
+        throw fail(
+          'request_signature_digest_mismatch',
+          11,
+          'Content-Digest does not match the body',
+          {
+            keyid,
+            result: digestResult,
+          },
+        );
       }
     }
 
@@ -260,7 +276,9 @@ export class RequestSignatureVerifier {
       throw fail('request_signature_replayed', 12, 'nonce already seen', { keyid, nonce });
     }
     if (insert === 'rate_abuse') {
-      throw fail('request_signature_rate_abuse', 13, 'per-keyid replay cap reached at insert', { keyid });
+      throw fail('request_signature_rate_abuse', 13, 'per-keyid replay cap reached at insert', {
+        keyid,
+      });
     }
 
     // Step 14: the (signed, nonce-burnt) body must be strict JSON without duplicate keys.
@@ -307,8 +325,15 @@ export class RequestSignatureVerifier {
         values.set(component, headerAsString(value)!.trim());
         continue;
       }
-      if (hasSeveralFieldLines(value) || (component === 'content-type' && !isSingleFieldValue(value))) {
-        throw fail('request_signature_header_malformed', 1, `covered field ${component} is multi-valued`);
+      if (
+        hasSeveralFieldLines(value) ||
+        (component === 'content-type' && !isSingleFieldValue(value))
+      ) {
+        throw fail(
+          'request_signature_header_malformed',
+          1,
+          `covered field ${component} is multi-valued`,
+        );
       }
       values.set(component, headerAsString(value)!.trim());
     }
@@ -332,7 +357,8 @@ export class RequestSignatureVerifier {
     }
     const canonicalPseudo =
       pseudoValue === undefined ? undefined : canonicalizeAuthority(pseudoValue, scheme);
-    const canonicalHost = hostValue === undefined ? undefined : canonicalizeAuthority(hostValue, scheme);
+    const canonicalHost =
+      hostValue === undefined ? undefined : canonicalizeAuthority(hostValue, scheme);
     if (
       canonicalPseudo !== undefined &&
       canonicalHost !== undefined &&
@@ -343,13 +369,21 @@ export class RequestSignatureVerifier {
     return (canonicalPseudo ?? canonicalHost)!;
   }
 
-  private async resolveKey(keyid: string): Promise<ResolvedSigningKey & { purposeProblem?: string }> {
+  private async resolveKey(
+    keyid: string,
+  ): Promise<ResolvedSigningKey & { purposeProblem?: string }> {
     let resolved: ResolvedSigningKey | undefined;
     try {
       resolved = await this.jwksResolver.resolve(keyid);
     } catch (error) {
       if (error instanceof SignatureVerificationError) throw error;
-      throw fail('request_signature_jwks_unavailable', 7, 'key resolution failed', { keyid }, error);
+      throw fail(
+        'request_signature_jwks_unavailable',
+        7,
+        'key resolution failed',
+        { keyid },
+        error,
+      );
     }
     if (resolved === undefined) {
       throw fail('request_signature_key_unknown', 7, 'keyid not found after refetch', { keyid });
@@ -389,7 +423,13 @@ function fail(
   detail?: Record<string, unknown>,
   cause?: unknown,
 ): SignatureVerificationError {
-  return new SignatureVerificationError(code, step, message, detail, cause === undefined ? undefined : { cause });
+  return new SignatureVerificationError(
+    code,
+    step,
+    message,
+    detail,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** True when the URL's authority or the Host / :authority field carries raw non-ASCII characters. */

@@ -48,7 +48,10 @@ export function normalizeHeaderNames(
     const existing = normalized[key];
     if (existing === undefined) normalized[key] = value;
     else {
-      const merged = ([] as string[]).concat(existing as string | string[], value as string | string[]);
+      const merged = ([] as string[]).concat(
+        existing as string | string[],
+        value as string | string[],
+      );
       normalized[key] = merged;
     }
   }

@@ -20,7 +20,8 @@ export class StaticJwksResolver extends JwksResolver {
 
   constructor(counterparties: readonly StaticCounterpartyKeys[] = []) {
     super();
-    for (const counterparty of counterparties) this.counterparties.set(counterparty.agentUrl, counterparty);
+    for (const counterparty of counterparties)
+      this.counterparties.set(counterparty.agentUrl, counterparty);
     this.rebuild();
   }
 

@@ -81,15 +81,13 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
       encoding: profile === '3.2' ? 'sf-binary' : 'base64url',
     });
   }
-  const components =
-    options.components ??
-    [
-      '@method',
-      '@target-uri',
-      '@authority',
-      ...(hasBody ? ['content-type'] : []),
-      ...(coverDigest ? ['content-digest'] : []),
-    ];
+  const components = options.components ?? [
+    '@method',
+    '@target-uri',
+    '@authority',
+    ...(hasBody ? ['content-type'] : []),
+    ...(coverDigest ? ['content-digest'] : []),
+  ];
 
   const target = canonicalizeTargetUri(request.url);
   const now = options.now ?? Date.now;
@@ -129,7 +127,8 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
     jwk.kty === 'EC'
       ? sign('sha256', Buffer.from(signatureBase), { key, dsaEncoding: 'ieee-p1363' })
       : sign(null, Buffer.from(signatureBase), key);
-  const encoded = profile === '3.2' ? signature.toString('base64') : signature.toString('base64url');
+  const encoded =
+    profile === '3.2' ? signature.toString('base64') : signature.toString('base64url');
   const label = options.label ?? 'sig1';
   headers['Signature-Input'] = `${label}=${signatureParams}`;
   headers['Signature'] = `${label}=:${encoded}:`;

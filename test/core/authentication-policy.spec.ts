@@ -22,7 +22,11 @@ describe('decideAuthentication', () => {
         fallbackAuthenticated: true,
         signature: { kind: 'absent' },
       }),
-    ).toMatchObject({ action: 'accept', authenticationSource: 'fallback', verifiedSignerIdentity: false });
+    ).toMatchObject({
+      action: 'accept',
+      authenticationSource: 'fallback',
+      verifiedSignerIdentity: false,
+    });
   });
 
   it('unsigned webhook registration with authentication is refused even with a bearer', () => {
@@ -50,7 +54,12 @@ describe('decideAuthentication', () => {
   it('warn mode: a failed signature continues only on the fallback, never with an identity', () => {
     const failed = { kind: 'failed', code: 'request_signature_invalid' } as const;
     expect(
-      decideAuthentication({ ...base, mode: 'warn_for', fallbackAuthenticated: true, signature: failed }),
+      decideAuthentication({
+        ...base,
+        mode: 'warn_for',
+        fallbackAuthenticated: true,
+        signature: failed,
+      }),
     ).toMatchObject({
       action: 'accept_with_warning',
       authenticationSource: 'fallback',
@@ -106,11 +115,17 @@ describe('carriesWebhookAuthentication', () => {
     [{ push_notification_config: { url: 'x' } }, false],
     [{ accounts: [{ notification_configs: [{ authentication: { scheme: 'Bearer' } }] }] }, true],
     [{ notification_configs: [{ url: 'x', authentication: 'token' }] }, true],
-    [{ sync_agent_notification_configs: { notification_configs: [{ authentication: { a: 1 } }] } }, true],
+    [
+      { sync_agent_notification_configs: { notification_configs: [{ authentication: { a: 1 } }] } },
+      true,
+    ],
     [
       {
         method: 'tools/call',
-        params: { name: 'update_media_buy', arguments: { push_notification_config: { authentication: { s: 1 } } } },
+        params: {
+          name: 'update_media_buy',
+          arguments: { push_notification_config: { authentication: { s: 1 } } },
+        },
       },
       true,
     ],

@@ -30,7 +30,10 @@ const matrix = [
 describe.each(matrix)('signer and verifier agree: profile $profile, $alg', ({ profile, alg }) => {
   const key = generateSigningKey({ alg, kid: `kid-${alg}` });
   const other = generateSigningKey({ alg, kid: `kid-${alg}` });
-  const sign = (extra: Parameters<typeof signRequest>[1] | object = {}, body: string | undefined = BODY) =>
+  const sign = (
+    extra: Parameters<typeof signRequest>[1] | object = {},
+    body: string | undefined = BODY,
+  ) =>
     signRequest(
       { method: 'POST', url: URL, ...(body !== undefined ? { body } : {}) },
       { privateJwk: key.privateJwk, profile, now, ...extra },
@@ -67,11 +70,7 @@ describe.each(matrix)('signer and verifier agree: profile $profile, $alg', ({ pr
 
   const tamperings: [string, (s: SignedRequestInput) => SignedRequestInput, string][] = [
     ['@method', (s) => ({ ...s, method: 'PUT' }), 'request_signature_invalid'],
-    [
-      '@target-uri path',
-      (s) => ({ ...s, url: `${URL}x` }),
-      'request_signature_invalid',
-    ],
+    ['@target-uri path', (s) => ({ ...s, url: `${URL}x` }), 'request_signature_invalid'],
     [
       '@target-uri query',
       (s) => ({ ...s, url: `${URL}?dry_run=true` }),
@@ -132,29 +131,66 @@ describe.each(matrix)('signer and verifier agree: profile $profile, $alg', ({ pr
   });
 
   const paramTamperings: [string, (input: string) => string, string][] = [
-    ['created', (i) => i.replace(/created=(\d+)/, (_m, v) => `created=${Number(v) + 1}`), 'request_signature_invalid'],
-    ['expires', (i) => i.replace(/expires=(\d+)/, (_m, v) => `expires=${Number(v) - 1}`), 'request_signature_invalid'],
-    ['nonce', (i) => i.replace(/nonce="[^"]+"/, 'nonce="AAAAAAAAAAAAAAAAAAAAAA"'), 'request_signature_invalid'],
-    ['tag', (i) => i.replace('adcp/request-signing/v1', 'adcp/request-signing/v2'), 'request_signature_tag_invalid'],
+    [
+      'created',
+      (i) => i.replace(/created=(\d+)/, (_m, v) => `created=${Number(v) + 1}`),
+      'request_signature_invalid',
+    ],
+    [
+      'expires',
+      (i) => i.replace(/expires=(\d+)/, (_m, v) => `expires=${Number(v) - 1}`),
+      'request_signature_invalid',
+    ],
+    [
+      'nonce',
+      (i) => i.replace(/nonce="[^"]+"/, 'nonce="AAAAAAAAAAAAAAAAAAAAAA"'),
+      'request_signature_invalid',
+    ],
+    [
+      'tag',
+      (i) => i.replace('adcp/request-signing/v1', 'adcp/request-signing/v2'),
+      'request_signature_tag_invalid',
+    ],
     [
       'alg',
-      (i) => i.replace(/alg="[^"]+"/, alg === 'EdDSA' ? 'alg="ecdsa-p256-sha256"' : 'alg="ed25519"'),
+      (i) =>
+        i.replace(/alg="[^"]+"/, alg === 'EdDSA' ? 'alg="ecdsa-p256-sha256"' : 'alg="ed25519"'),
       'request_signature_key_purpose_invalid',
     ],
-    ['keyid', (i) => i.replace(/keyid="[^"]+"/, 'keyid="someone-else"'), 'request_signature_key_unknown'],
-    ['covered components', (i) => i.replace(' "content-type"', ''), 'request_signature_components_incomplete'],
+    [
+      'keyid',
+      (i) => i.replace(/keyid="[^"]+"/, 'keyid="someone-else"'),
+      'request_signature_key_unknown',
+    ],
+    [
+      'covered components',
+      (i) => i.replace(' "content-type"', ''),
+      'request_signature_components_incomplete',
+    ],
   ];
 
-  it.each(paramTamperings)('tampering with the %s parameter yields the right code', async (_n, edit, code) => {
-    const { verifier } = setup();
-    const input = toInput(sign());
-    const tampered = { ...input, headers: { ...input.headers, 'signature-input': edit(String(input.headers['signature-input'])) } };
-    expect(await codeOf(verifier.verify(tampered))).toBe(code);
-  });
+  it.each(paramTamperings)(
+    'tampering with the %s parameter yields the right code',
+    async (_n, edit, code) => {
+      const { verifier } = setup();
+      const input = toInput(sign());
+      const tampered = {
+        ...input,
+        headers: {
+          ...input.headers,
+          'signature-input': edit(String(input.headers['signature-input'])),
+        },
+      };
+      expect(await codeOf(verifier.verify(tampered))).toBe(code);
+    },
+  );
 
   it('a signature by another key published under the same kid is invalid', async () => {
     const { verifier } = setup();
-    const forged = signRequest({ method: 'POST', url: URL, body: BODY }, { privateJwk: other.privateJwk, profile, now });
+    const forged = signRequest(
+      { method: 'POST', url: URL, body: BODY },
+      { privateJwk: other.privateJwk, profile, now },
+    );
     expect(await codeOf(verifier.verify(toInput(forged)))).toBe('request_signature_invalid');
   });
 
@@ -194,7 +230,9 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
     ['window over 300 s', { created: NOW_MS / 1000, expires: NOW_MS / 1000 + 301 }],
   ])('window: %s → window_invalid', async (_name, times) => {
     const { verifier } = makeVerifier({ keys: [key.publicJwk] });
-    expect(await codeOf(verifier.verify(toInput(sign(times))))).toBe('request_signature_window_invalid');
+    expect(await codeOf(verifier.verify(toInput(sign(times))))).toBe(
+      'request_signature_window_invalid',
+    );
   });
 
   it('accepts the edges of the window (created now+60, expires now−60)', async () => {
@@ -240,8 +278,13 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
   it('a key with the wrong adcp_use → key_purpose_invalid (step 8)', async () => {
     const gov = generateSigningKey({ kid: 'gov', adcpUse: 'governance-signing' });
     const { verifier } = makeVerifier({ keys: [gov.publicJwk] });
-    const signed = signRequest({ method: 'POST', url: URL, body: BODY }, { privateJwk: gov.privateJwk, now });
-    expect(await codeOf(verifier.verify(toInput(signed)))).toBe('request_signature_key_purpose_invalid');
+    const signed = signRequest(
+      { method: 'POST', url: URL, body: BODY },
+      { privateJwk: gov.privateJwk, now },
+    );
+    expect(await codeOf(verifier.verify(toInput(signed)))).toBe(
+      'request_signature_key_purpose_invalid',
+    );
   });
 
   it('a revoked key is refused at step 9 before any crypto', async () => {
@@ -255,8 +298,13 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
   it('a stale revocation list fails closed', async () => {
     const { verifier, clock } = makeVerifier({ keys: [key.publicJwk] });
     clock.advance(15 * 60_000 + 4 * 15 * 60_000);
-    const signed = signRequest({ method: 'POST', url: URL, body: BODY }, { privateJwk: key.privateJwk, now: () => clock.now() });
-    expect(await codeOf(verifier.verify(toInput(signed)))).toBe('request_signature_revocation_stale');
+    const signed = signRequest(
+      { method: 'POST', url: URL, body: BODY },
+      { privateJwk: key.privateJwk, now: () => clock.now() },
+    );
+    expect(await codeOf(verifier.verify(toInput(signed)))).toBe(
+      'request_signature_revocation_stale',
+    );
   });
 
   it('the per-keyid cap is checked before crypto (9a) and at insert (13)', async () => {
@@ -264,7 +312,10 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
     const { verifier } = makeVerifier({ keys: [key.publicJwk], replayStore: store });
     await verifier.verify(toInput(sign()));
     const error = await verifier
-      .verify({ ...toInput(sign()), headers: { ...toInput(sign()).headers, signature: 'sig1=:AAAA:' } })
+      .verify({
+        ...toInput(sign()),
+        headers: { ...toInput(sign()).headers, signature: 'sig1=:AAAA:' },
+      })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'request_signature_rate_abuse', failedStep: '9a' });
   });
@@ -279,7 +330,10 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
 
   it('duplicate JSON keys → request_body_malformed after the nonce is burnt; logs no body bytes', async () => {
     const warnings: string[] = [];
-    const { verifier } = makeVerifier({ keys: [key.publicJwk], logger: { warn: (m) => warnings.push(m) } });
+    const { verifier } = makeVerifier({
+      keys: [key.publicJwk],
+      logger: { warn: (m) => warnings.push(m) },
+    });
     const body = '{"amount":1,"secret_value_xyz":2,"amount":1000000}';
     const input = toInput(sign({}, body));
     expect(await codeOf(verifier.verify(input))).toBe('request_body_malformed');
@@ -291,13 +345,18 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
 
   it('a non-JSON body → request_body_malformed', async () => {
     const { verifier } = makeVerifier({ keys: [key.publicJwk] });
-    expect(await codeOf(verifier.verify(toInput(sign({}, 'not json'))))).toBe('request_body_malformed');
+    expect(await codeOf(verifier.verify(toInput(sign({}, 'not json'))))).toBe(
+      'request_body_malformed',
+    );
   });
 
   it('multi-valued covered content-type → header_malformed', async () => {
     const { verifier } = makeVerifier({ keys: [key.publicJwk] });
     const input = toInput(sign());
-    const twoLines = { ...input, headers: { ...input.headers, 'content-type': ['application/json', 'application/json'] } };
+    const twoLines = {
+      ...input,
+      headers: { ...input.headers, 'content-type': ['application/json', 'application/json'] },
+    };
     expect(await codeOf(verifier.verify(twoLines))).toBe('request_signature_header_malformed');
   });
 
@@ -306,7 +365,10 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
     const input = toInput(sign());
     const mismatch = { ...input, headers: { ...input.headers, ':authority': 'other.example.com' } };
     expect(await codeOf(verifier.verify(mismatch))).toBe('request_target_uri_malformed');
-    const agreeing = { ...input, headers: { ...input.headers, ':authority': 'SELLER.example.com:443' } };
+    const agreeing = {
+      ...input,
+      headers: { ...input.headers, ':authority': 'SELLER.example.com:443' },
+    };
     await expect(verifier.verify(agreeing)).resolves.toBeDefined();
   });
 
@@ -315,7 +377,9 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
     resolver.resolve = () => {
       throw new Error('boom');
     };
-    expect(await codeOf(verifier.verify(toInput(sign())))).toBe('request_signature_jwks_unavailable');
+    expect(await codeOf(verifier.verify(toInput(sign())))).toBe(
+      'request_signature_jwks_unavailable',
+    );
   });
 
   it('a kid published by two agents resolves to nothing (key_unknown)', async () => {

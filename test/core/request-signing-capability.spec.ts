@@ -52,7 +52,9 @@ describe('resolveSigningCapability', () => {
       ).field,
     ).toBe('request_signing.covers_content_digest');
     expect(resolveSigningCapability({ supported: true }, '3.1').contentDigestPolicy).toBe('either');
-    expect(resolveSigningCapability({ supported: true }, '3.2').contentDigestPolicy).toBe('required');
+    expect(resolveSigningCapability({ supported: true }, '3.2').contentDigestPolicy).toBe(
+      'required',
+    );
   });
 
   it('refuses a non-boolean supported and non-array lists', () => {

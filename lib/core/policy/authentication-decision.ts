@@ -2,7 +2,11 @@ import type { RequestSignatureErrorCode } from '../error-codes.js';
 import { isRequiredMode, isWarnMode, type SigningListMode } from './request-signing-capability.js';
 
 /** The decision model of §i (mirrors body-integrity-policy.json). */
-export type AuthenticationAction = 'accept' | 'accept_with_warning' | 'reject' | 'reject_unauthenticated';
+export type AuthenticationAction =
+  | 'accept'
+  | 'accept_with_warning'
+  | 'reject'
+  | 'reject_unauthenticated';
 
 /** How the request is authenticated: by its signature, or left to the seller's other authenticator. */
 export type AuthenticationSource = 'signature' | 'fallback';

@@ -50,7 +50,10 @@ function readList(
   const value = capability[field];
   if (value === undefined) return new Set();
   if (!Array.isArray(value)) {
-    throw new AdcpSigningConfigurationError(`request_signing.${field}`, 'must be an array of strings');
+    throw new AdcpSigningConfigurationError(
+      `request_signing.${field}`,
+      'must be an array of strings',
+    );
   }
   const names = new Set<string>();
   for (const name of value as unknown[]) {
@@ -100,7 +103,10 @@ export function resolveSigningCapability(
     throw new AdcpSigningConfigurationError('request_signing.supported', 'must be a boolean');
   }
   if (profile !== '3.1' && profile !== '3.2') {
-    throw new AdcpSigningConfigurationError('profile', `must be "3.2" or "3.1", got ${String(profile)}`);
+    throw new AdcpSigningConfigurationError(
+      'profile',
+      `must be "3.2" or "3.1", got ${String(profile)}`,
+    );
   }
   const declared = capability.covers_content_digest;
   if (declared !== undefined && !['required', 'either', 'forbidden'].includes(declared)) {
@@ -119,12 +125,19 @@ export function resolveSigningCapability(
   const contentDigestPolicy: ContentDigestPolicy =
     profile === '3.2' ? 'required' : (declared ?? 'either');
 
-  const operation = 'an AdCP operation name (e.g. create_media_buy; JSON-RPC methods go in protocol_methods_*)';
-  const method = 'a JSON-RPC method (e.g. tasks/cancel; AdCP operation names go in supported_for/warn_for/required_for)';
+  const operation =
+    'an AdCP operation name (e.g. create_media_buy; JSON-RPC methods go in protocol_methods_*)';
+  const method =
+    'a JSON-RPC method (e.g. tasks/cancel; AdCP operation names go in supported_for/warn_for/required_for)';
   const requiredFor = readList(capability, 'required_for', OPERATION_NAME, operation);
   const warnFor = readList(capability, 'warn_for', OPERATION_NAME, operation);
   const supportedFor = readList(capability, 'supported_for', OPERATION_NAME, operation);
-  const pmRequiredFor = readList(capability, 'protocol_methods_required_for', PROTOCOL_METHOD, method);
+  const pmRequiredFor = readList(
+    capability,
+    'protocol_methods_required_for',
+    PROTOCOL_METHOD,
+    method,
+  );
   const pmWarnFor = readList(capability, 'protocol_methods_warn_for', PROTOCOL_METHOD, method);
   const pmSupportedFor = readList(
     capability,
@@ -133,7 +146,12 @@ export function resolveSigningCapability(
     method,
   );
   assertDisjoint(warnFor, requiredFor, 'warn_for', 'required_for');
-  assertDisjoint(pmWarnFor, pmRequiredFor, 'protocol_methods_warn_for', 'protocol_methods_required_for');
+  assertDisjoint(
+    pmWarnFor,
+    pmRequiredFor,
+    'protocol_methods_warn_for',
+    'protocol_methods_required_for',
+  );
   for (const name of [...requiredFor, ...warnFor]) supportedFor.add(name);
   for (const name of [...pmRequiredFor, ...pmWarnFor]) pmSupportedFor.add(name);
 
@@ -151,7 +169,9 @@ export function resolveSigningCapability(
 }
 
 /** The capability block to advertise in `get_adcp_capabilities`, with the subset rules satisfied. */
-export function advertisedCapability(resolved: ResolvedSigningCapability): RequestSigningCapability {
+export function advertisedCapability(
+  resolved: ResolvedSigningCapability,
+): RequestSigningCapability {
   return {
     supported: resolved.supported,
     covers_content_digest: resolved.contentDigestPolicy,
@@ -185,7 +205,8 @@ export function listModeFor(
     if (capability.supportedFor.has(operation)) return 'supported_for';
   }
   if (protocolMethod !== undefined) {
-    if (capability.protocolMethodsRequiredFor.has(protocolMethod)) return 'protocol_methods_required_for';
+    if (capability.protocolMethodsRequiredFor.has(protocolMethod))
+      return 'protocol_methods_required_for';
     if (capability.protocolMethodsWarnFor.has(protocolMethod)) return 'protocol_methods_warn_for';
     if (capability.protocolMethodsSupportedFor.has(protocolMethod)) {
       return 'protocol_methods_supported_for';

@@ -18,7 +18,8 @@ function inspectArguments(args: unknown): boolean {
   if (isObject(push) && isPresent(push.authentication)) return true;
   if (Array.isArray(args.accounts)) {
     for (const account of args.accounts) {
-      if (isObject(account) && configsCarryAuthentication(account.notification_configs)) return true;
+      if (isObject(account) && configsCarryAuthentication(account.notification_configs))
+        return true;
     }
   }
   if (configsCarryAuthentication(args.notification_configs)) return true;

@@ -85,9 +85,15 @@ export async function runConformance(directory: string): Promise<ConformanceCase
         results.push(runCanonicalizationCase(name, testCase));
       }
     } else if (isCaseFile(document) && isPolicyCase(document.cases[0])) {
-      for (const testCase of document.cases as PolicyCase[]) results.push(runPolicyCase(name, testCase));
+      for (const testCase of document.cases as PolicyCase[])
+        results.push(runPolicyCase(name, testCase));
     } else {
-      results.push({ passed: false, name, expected: 'a known vector shape', got: 'unrecognized file' });
+      results.push({
+        passed: false,
+        name,
+        expected: 'a known vector shape',
+        got: 'unrecognized file',
+      });
     }
   }
   return results;
@@ -138,10 +144,17 @@ async function runRequestVector(
       nowMs,
     );
     const capHit = state.replay_cache_per_keyid_cap_hit;
-    const replayStore = new InMemoryReplayStore(capHit ? { perKeyidCap: HARNESS_PER_KEYID_CAP } : {});
+    const replayStore = new InMemoryReplayStore(
+      capHit ? { perKeyidCap: HARNESS_PER_KEYID_CAP } : {},
+    );
     if (capHit) {
       for (let i = 0; i < HARNESS_PER_KEYID_CAP; i++) {
-        replayStore.checkAndInsert(capHit.keyid, `harness-placeholder-${i}`, nowMs + 300_000, nowMs);
+        replayStore.checkAndInsert(
+          capHit.keyid,
+          `harness-placeholder-${i}`,
+          nowMs + 300_000,
+          nowMs,
+        );
       }
     }
     for (const entry of state.replay_cache_entries ?? []) {
@@ -176,7 +189,9 @@ async function runRequestVector(
       outcome.action === 'accept' && outcome.authenticationSource === 'signature'
         ? 'success'
         : (outcome.errorCode ?? outcome.action);
-    let note = outcome.error ? `step ${String(outcome.error.failedStep)}: ${outcome.error.message}` : undefined;
+    let note = outcome.error
+      ? `step ${String(outcome.error.failedStep)}: ${outcome.error.message}`
+      : undefined;
     const baseMatches =
       vector.expected_signature_base === undefined ||
       computedBase === undefined ||
@@ -184,7 +199,13 @@ async function runRequestVector(
     if (!baseMatches) {
       note = `signature base differs\n  expected: ${JSON.stringify(vector.expected_signature_base)}\n  computed: ${JSON.stringify(computedBase)}`;
     }
-    return { passed: got === expected && baseMatches, name, expected, got, ...(note ? { note } : {}) };
+    return {
+      passed: got === expected && baseMatches,
+      name,
+      expected,
+      got,
+      ...(note ? { note } : {}),
+    };
   } catch (error) {
     return { passed: false, name, expected, got: `exception: ${String(error)}` };
   }
@@ -199,7 +220,10 @@ interface CanonicalizationCase {
   expected_error_code?: string;
 }
 
-function runCanonicalizationCase(file: string, testCase: CanonicalizationCase): ConformanceCaseResult {
+function runCanonicalizationCase(
+  file: string,
+  testCase: CanonicalizationCase,
+): ConformanceCaseResult {
   const name = `${file}#${testCase.name}`;
   const expected = testCase.reject
     ? String(testCase.expected_error_code ?? 'request_target_uri_malformed')
@@ -209,7 +233,8 @@ function runCanonicalizationCase(file: string, testCase: CanonicalizationCase): 
     const got = `${result.targetUri} ${result.authority}`;
     return { passed: !testCase.reject && got === expected, name, expected, got };
   } catch (error) {
-    const got = error instanceof SignatureVerificationError ? error.code : `exception: ${String(error)}`;
+    const got =
+      error instanceof SignatureVerificationError ? error.code : `exception: ${String(error)}`;
     return { passed: testCase.reject === true && got === expected, name, expected, got };
   }
 }
@@ -261,7 +286,12 @@ const MAPPED_POLICY_FIELDS = new Set([
 function runPolicyCase(file: string, testCase: PolicyCase): ConformanceCaseResult {
   const name = `${file}#${testCase.id}`;
   const exp = testCase.expected;
-  const expected = describeDecision(exp.action, exp.error_code, exp.authentication_source, exp.verified_signer_identity);
+  const expected = describeDecision(
+    exp.action,
+    exp.error_code,
+    exp.authentication_source,
+    exp.verified_signer_identity,
+  );
   const unmapped = Object.keys(testCase).filter(
     (field) => !MAPPED_POLICY_FIELDS.has(field) && !IGNORED_POLICY_FIELDS.has(field),
   );
@@ -346,7 +376,9 @@ async function listJsonFiles(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { withFileTypes: true, recursive: true });
   return entries
     .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
-    .map((entry) => join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name));
+    .map((entry) =>
+      join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name),
+    );
 }
 
 function isRequestVector(value: unknown): value is RequestVector {
