@@ -589,7 +589,7 @@ describe('RemoteRevocationChecker with the verifier (steps 7–9 end to end, fak
       revocationChecker: checker,
       clock,
     });
-    const send = async (privateJwk: AdcpJwk) => {
+    const send = async (privateJwk: AdcpJwk, forgeSignature = false) => {
       const request = signRequest(
         {
           method: 'POST',
@@ -601,6 +601,8 @@ describe('RemoteRevocationChecker with the verifier (steps 7–9 end to end, fak
       );
       const headers = normalizeHeaderNames(request.headers);
       headers['host'] = 'seller.example';
+      // A signature that could never verify: only a pre-crypto step can produce a non-`_invalid` code.
+      if (forgeSignature) headers['signature'] = `sig1=:${'A'.repeat(86)}==:`;
       try {
         const signer = await verifier.verify({
           method: request.method,
@@ -618,6 +620,9 @@ describe('RemoteRevocationChecker with the verifier (steps 7–9 end to end, fak
     await checker.prime();
     expect(await send(requestKey.privateJwk)).toBe(AGENT);
     expect(await send(revoked.privateJwk)).toBe('request_signature_key_revoked');
+    // Step 9 runs before step 10: a revoked key is refused without any signature being checked.
+    expect(await send(revoked.privateJwk, true)).toBe('request_signature_key_revoked');
+    expect(await send(requestKey.privateJwk, true)).toBe('request_signature_invalid');
     expect(await send(hook.privateJwk)).toBe('request_signature_key_purpose_invalid');
     expect(await send(generateSigningKey({ kid: 'nobody' }).privateJwk)).toBe(
       'request_signature_key_unknown',
