@@ -162,7 +162,7 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Loads keys and revocation lists now, whatever the policy. Rejects with the first failure. */
+  /** Loads keys and revocation lists now, whatever the policy. Rejects naming every source that failed. */
   async primeNow(): Promise<void> {
     const results = await Promise.allSettled([
       this.jwksResolver.prime(),

@@ -53,7 +53,7 @@ describe('resolveAdcpSigningOptions', () => {
     ]);
   });
 
-  it.each([
+  const badOptions: [unknown, string][] = [
     [{ ...instances, profile: '4.0' }, 'profile'],
     [{ ...instances, capability: { supported: 'yes' } }, 'capability.supported'],
     [
@@ -122,9 +122,13 @@ describe('resolveAdcpSigningOptions', () => {
       'network.allowInsecureDevelopmentFetches',
     ],
     [{ ...instances, network: { extraCaCertificates: ['nope'] } }, 'network.extraCaCertificates'],
-  ])('names the bad field (%#: %s)', (options, field) => {
-    expect(fieldOf(options)).toBe(field);
-  });
+  ];
+  it.each(badOptions.map(([options, field]) => [field, options] as const))(
+    'names the bad field: %s',
+    (field, options) => {
+      expect(fieldOf(options)).toBe(field);
+    },
+  );
 
   it('allows http and loopback counterparties only in development mode', () => {
     const options = {
@@ -152,7 +156,7 @@ describe('@SignedRequest() options', () => {
     [{ operation: 'tasks/cancel' }, '@SignedRequest().operation'],
     [{ mode: 'always' }, '@SignedRequest().mode'],
     [{ profile: '3.0' }, '@SignedRequest().profile'],
-  ])('names the bad option (%#)', (options, field) => {
+  ])('names the bad option: %#', (options, field) => {
     expect(() => validateSignedRequestOptions(options as never)).toThrow(
       expect.objectContaining({ field }) as never,
     );
