@@ -65,7 +65,8 @@ export class RequestAuthenticator {
     let error: SignatureVerificationError | undefined;
     let signature: SignatureState;
 
-    if (!signed) {
+    if (!signed || !this.verifier.capability.supported) {
+      // Unsigned, or signing not supported (signatures are then ignored, §c: never even checked).
       // Unsigned: the body is read (as the application will read it) only to find the operation and
       // the webhook-registration trigger.
       body = parseBodyLikeTheApplication(request.body);

@@ -40,6 +40,24 @@ describe('decideAuthentication', () => {
     ).toMatchObject({ action: 'reject', errorCode: 'request_signature_required' });
   });
 
+  it('warn mode: an unsigned request is recorded and continues only on the fallback', () => {
+    expect(
+      decideAuthentication({
+        ...base,
+        mode: 'protocol_methods_warn_for',
+        fallbackAuthenticated: true,
+        signature: { kind: 'absent' },
+      }),
+    ).toMatchObject({
+      action: 'accept_with_warning',
+      errorCode: 'request_signature_required',
+      authenticationSource: 'fallback',
+    });
+    expect(
+      decideAuthentication({ ...base, mode: 'warn_for', signature: { kind: 'absent' } }),
+    ).toMatchObject({ action: 'reject_unauthenticated', verifiedSignerIdentity: false });
+  });
+
   it('a malformed pair rejects even in warn mode with a valid fallback', () => {
     expect(
       decideAuthentication({

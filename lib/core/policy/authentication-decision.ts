@@ -66,6 +66,22 @@ export function decideAuthentication(facts: PolicyFacts): AuthenticationDecision
       if (isRequiredMode(facts.mode) && !facts.fallbackAuthenticated) {
         return reject('request_signature_required');
       }
+      // §d.4: in shadow mode a missing signature is recorded, and the request continues only on an
+      // independent credential.
+      if (isWarnMode(facts.mode)) {
+        return facts.fallbackAuthenticated
+          ? {
+              action: 'accept_with_warning',
+              errorCode: 'request_signature_required',
+              authenticationSource: 'fallback',
+              verifiedSignerIdentity: false,
+            }
+          : {
+              action: 'reject_unauthenticated',
+              errorCode: 'request_signature_required',
+              verifiedSignerIdentity: false,
+            };
+      }
       return ACCEPT_FALLBACK;
     case 'malformed':
       // P-b / P-c: a broken header pair shows intent to sign; falling back would be a downgrade.
