@@ -182,7 +182,8 @@ export class RequestSignatureVerifier {
     }
 
     // Step 7: keyid → key and agents[] entry.
-    const resolved = await this.resolveKey(keyid);
+    const pendingKey = this.resolveKey(keyid);
+    const resolved = isPromise(pendingKey) ? await pendingKey : pendingKey;
     // Step 8: key purpose and shape, before any import.
     const purposeProblem = resolved.purposeProblem ?? requestKeyPurposeProblem(resolved.jwk, alg);
     if (purposeProblem !== undefined) {
@@ -197,7 +198,10 @@ export class RequestSignatureVerifier {
       );
     }
     // Step 9: revocation (stale before revoked: fail closed).
-    const revocation = await this.revocationChecker.checkKey(keyid, resolved.agentUrl);
+    const pendingRevocation = this.revocationChecker.checkKey(keyid, resolved.agentUrl);
+    // Awaiting only real promises: in-memory backends answer synchronously and each needless await is
+    // a microtask hop on the hot path.
+    const revocation = isPromise(pendingRevocation) ? await pendingRevocation : pendingRevocation;
     if (revocation === 'stale') {
       throw fail('request_signature_revocation_stale', 9, 'revocation list is stale', {
         keyid,
@@ -205,11 +209,18 @@ export class RequestSignatureVerifier {
       });
     }
     if (revocation === 'revoked') {
-      throw fail('request_signature_key_revoked', 9, 'key is revoked', { keyid });
+      throw fail('request_signature_key_revoked', 9, 'key is revoked', {
+        keyid,
+        agentUrl: resolved.agentUrl,
+      });
     }
     // Step 9a: per-keyid cap, read-only, before spending crypto.
-    if (await this.replayStore.isCapReached(keyid, nowMs)) {
-      throw fail('request_signature_rate_abuse', '9a', 'per-keyid replay cap reached', { keyid });
+    const pendingCap = this.replayStore.isCapReached(keyid, nowMs);
+    if (isPromise(pendingCap) ? await pendingCap : pendingCap) {
+      throw fail('request_signature_rate_abuse', '9a', 'per-keyid replay cap reached', {
+        keyid,
+        agentUrl: resolved.agentUrl,
+      });
     }
 
     // Step 10: canonical @target-uri / @authority, signature base, cryptography.
@@ -241,12 +252,15 @@ export class RequestSignatureVerifier {
         'request_signature_key_purpose_invalid',
         8,
         'published key cannot be imported',
-        { keyid },
+        { keyid, agentUrl: resolved.agentUrl },
         error,
       );
     }
     if (!verifySignatureBytes(alg, publicKey, Buffer.from(base, 'utf8'), parsed.signature)) {
-      throw fail('request_signature_invalid', 10, 'signature does not verify', { keyid });
+      throw fail('request_signature_invalid', 10, 'signature does not verify', {
+        keyid,
+        agentUrl: resolved.agentUrl,
+      });
     }
 
     // Step 11: body binding.
@@ -266,14 +280,19 @@ export class RequestSignatureVerifier {
     }
 
     // Steps 12 + 13: atomic replay check and insert, TTL = (expires − now) + 60 s.
-    const insert = await this.replayStore.checkAndInsert(
+    const pendingInsert = this.replayStore.checkAndInsert(
       keyid,
       nonce,
       expires * 1000 + REPLAY_TTL_MARGIN_MS,
       nowMs,
     );
+    const insert = isPromise(pendingInsert) ? await pendingInsert : pendingInsert;
     if (insert === 'replayed') {
-      throw fail('request_signature_replayed', 12, 'nonce already seen', { keyid, nonce });
+      throw fail('request_signature_replayed', 12, 'nonce already seen', {
+        keyid,
+        nonce,
+        agentUrl: resolved.agentUrl,
+      });
     }
     if (insert === 'rate_abuse') {
       throw fail('request_signature_rate_abuse', 13, 'per-keyid replay cap reached at insert', {
@@ -369,26 +388,20 @@ export class RequestSignatureVerifier {
     return (canonicalPseudo ?? canonicalHost)!;
   }
 
-  private async resolveKey(
-    keyid: string,
-  ): Promise<ResolvedSigningKey & { purposeProblem?: string }> {
-    let resolved: ResolvedSigningKey | undefined;
+  private resolveKey(keyid: string): ResolvedSigningKey | Promise<ResolvedSigningKey> {
+    let pending: ReturnType<JwksResolver['resolve']>;
     try {
-      resolved = await this.jwksResolver.resolve(keyid);
+      pending = this.jwksResolver.resolve(keyid);
     } catch (error) {
-      if (error instanceof SignatureVerificationError) throw error;
-      throw fail(
-        'request_signature_jwks_unavailable',
-        7,
-        'key resolution failed',
-        { keyid },
-        error,
-      );
+      throw keyResolutionFailure(keyid, error);
     }
-    if (resolved === undefined) {
-      throw fail('request_signature_key_unknown', 7, 'keyid not found after refetch', { keyid });
-    }
-    return resolved;
+    if (!isPromise(pending)) return requireKey(keyid, pending);
+    return pending.then(
+      (resolved) => requireKey(keyid, resolved),
+      (error: unknown) => {
+        throw keyResolutionFailure(keyid, error);
+      },
+    );
   }
 
   private checkBody(body: Uint8Array, keyid: string, nonce: string): void {
@@ -410,6 +423,22 @@ export class RequestSignatureVerifier {
 }
 
 const EMPTY_BODY = new Uint8Array(0);
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function requireKey(keyid: string, resolved: ResolvedSigningKey | undefined): ResolvedSigningKey {
+  if (resolved === undefined) {
+    throw fail('request_signature_key_unknown', 7, 'keyid not found after refetch', { keyid });
+  }
+  return resolved;
+}
+
+function keyResolutionFailure(keyid: string, error: unknown): SignatureVerificationError {
+  if (error instanceof SignatureVerificationError) return error;
+  return fail('request_signature_jwks_unavailable', 7, 'key resolution failed', { keyid }, error);
+}
 const SUPPORTED_DERIVED_COMPONENTS: ReadonlySet<string> = new Set([
   '@method',
   '@target-uri',
