@@ -5,7 +5,6 @@ import type { RequestSignatureErrorCode } from '../core/error-codes.js';
 import type { AdcpJwk } from '../core/jwk.interface.js';
 import { requestKeyPurposeProblem } from '../core/jwk-purpose.js';
 import { JwksResolver, type ResolvedSigningKey } from '../core/jwks-resolver.interface.js';
-import { AdcpSigningConfigurationError } from '../core/policy/configuration.error.js';
 import { PublicKeyCache } from '../core/public-key.cache.js';
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../core/revocation-list.js';
 import type { SignatureAlgorithm } from '../core/signature-algorithms.js';
@@ -17,6 +16,7 @@ import {
   type ResolvedCounterparty,
   resolveCounterparties,
 } from './counterparty.interface.js';
+import { nonNegativeDuration, positiveDuration } from './duration-option.js';
 import { SafeFetchError } from './safe-fetch.error.js';
 import type { SafeHttpFetcher } from './safe-http.interface.js';
 import { type ScheduledTask, type Scheduler, systemScheduler } from './scheduler.js';
@@ -222,25 +222,29 @@ export class RemoteJwksResolver extends JwksResolver {
     this.random = options.random ?? Math.random;
     this.maxTtlMs = Math.min(
       MAX_POLL_INTERVAL_MS,
-      positive(options.maxTtlMs, MAX_POLL_INTERVAL_MS, 'maxTtlMs'),
+      positiveDuration(options.maxTtlMs, MAX_POLL_INTERVAL_MS, 'maxTtlMs'),
     );
     this.minTtlMs = Math.min(
       this.maxTtlMs,
-      positive(options.minTtlMs, MIN_POLL_INTERVAL_MS, 'minTtlMs'),
+      positiveDuration(options.minTtlMs, MIN_POLL_INTERVAL_MS, 'minTtlMs'),
     );
     this.defaultTtlMs = clamp(
-      positive(options.defaultTtlMs, 5 * 60_000, 'defaultTtlMs'),
+      positiveDuration(options.defaultTtlMs, 5 * 60_000, 'defaultTtlMs'),
       this.minTtlMs,
       this.maxTtlMs,
     );
-    this.cooldownMs = nonNegative(
+    this.cooldownMs = nonNegativeDuration(
       options.refetchCooldownMs,
       JWKS_REFETCH_COOLDOWN_MS,
       'refetchCooldownMs',
     );
-    this.maxStaleMs = nonNegative(options.maxStaleMs, 10 * 60_000, 'maxStaleMs');
-    this.refreshAheadMs = nonNegative(options.refreshAheadMs, 30_000, 'refreshAheadMs');
-    this.maxRetryBackoffMs = positive(options.maxRetryBackoffMs, 5 * 60_000, 'maxRetryBackoffMs');
+    this.maxStaleMs = nonNegativeDuration(options.maxStaleMs, 10 * 60_000, 'maxStaleMs');
+    this.refreshAheadMs = nonNegativeDuration(options.refreshAheadMs, 30_000, 'refreshAheadMs');
+    this.maxRetryBackoffMs = positiveDuration(
+      options.maxRetryBackoffMs,
+      5 * 60_000,
+      'maxRetryBackoffMs',
+    );
     this.revocationIntervalMs = options.revocationIntervalMs;
     this.brandJson =
       options.brandJsonResolver ??
@@ -924,20 +928,4 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
-}
-
-function positive(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new AdcpSigningConfigurationError(field, 'must be a positive number of milliseconds');
-  }
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new AdcpSigningConfigurationError(field, 'must be a non-negative number of milliseconds');
-  }
-  return value;
 }

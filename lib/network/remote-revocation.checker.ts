@@ -1,6 +1,5 @@
 import { type Observable, Subject } from 'rxjs';
 import { type Clock, systemClock } from '../core/clock.js';
-import { AdcpSigningConfigurationError } from '../core/policy/configuration.error.js';
 import { PublicKeyCache } from '../core/public-key.cache.js';
 import { RevocationChecker, type RevocationStatus } from '../core/revocation-checker.interface.js';
 import { type RevocationListPayload, revocationSchedule } from '../core/revocation-list.js';
@@ -10,6 +9,7 @@ import {
   type ResolvedCounterparty,
   resolveCounterparties,
 } from './counterparty.interface.js';
+import { nonNegativeDuration, positiveDuration } from './duration-option.js';
 import { RemoteJwksResolver, type RemoteJwksResolverOptions } from './remote-jwks.resolver.js';
 import {
   DEFAULT_REVOCATION_SIGNING_KEY_USES,
@@ -197,15 +197,19 @@ export class RemoteRevocationChecker extends RevocationChecker {
     this.logger = options.logger ?? silentLogger;
     this.scheduler = options.scheduler ?? systemScheduler;
     this.random = options.random ?? Math.random;
-    this.maxFutureSkewMs = nonNegative(options.maxFutureSkewMs, 5 * 60_000, 'maxFutureSkewMs');
-    this.initialBackoffMs = positive(
+    this.maxFutureSkewMs = nonNegativeDuration(
+      options.maxFutureSkewMs,
+      5 * 60_000,
+      'maxFutureSkewMs',
+    );
+    this.initialBackoffMs = positiveDuration(
       options.initialRetryBackoffMs,
       15_000,
       'initialRetryBackoffMs',
     );
     this.maxBackoffMs = Math.max(
       this.initialBackoffMs,
-      positive(options.maxRetryBackoffMs, 5 * 60_000, 'maxRetryBackoffMs'),
+      positiveDuration(options.maxRetryBackoffMs, 5 * 60_000, 'maxRetryBackoffMs'),
     );
     this.signingKeyUses = options.signingKeyUses ?? DEFAULT_REVOCATION_SIGNING_KEY_USES;
     this.updates$ = this.updateSubject.asObservable();
@@ -599,20 +603,4 @@ function fetchFailure(error: unknown): RevocationListError {
     );
   }
   return new RevocationListError('fetch_unavailable', 'fetch failed', { cause: error });
-}
-
-function positive(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new AdcpSigningConfigurationError(field, 'must be a positive number of milliseconds');
-  }
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new AdcpSigningConfigurationError(field, 'must be a non-negative number of milliseconds');
-  }
-  return value;
 }
