@@ -27,6 +27,8 @@ export interface SampleSigningConfig {
   allowInsecureDevelopmentFetches: boolean;
   /** `ADCP_EXTRA_CA_FILE`: a PEM file of extra CA certificates to trust for those fetches. */
   extraCaCertificates: string[];
+  /** `ADCP_REDIS_URL`: share the replay store through Redis (several instances); default in-memory. */
+  redisUrl?: string;
 }
 
 /** The listener settings, also from the environment. */
@@ -66,6 +68,7 @@ export function readSigningConfig(env: Env = process.env): SampleSigningConfig {
     trustForwardedProto: flag(env, 'ADCP_TRUST_FORWARDED_PROTO'),
     allowInsecureDevelopmentFetches: flag(env, 'ADCP_DEV_INSECURE_FETCH'),
     extraCaCertificates: caFile ? [readFileSync(caFile, 'utf8')] : [],
+    redisUrl: nonEmpty(env.ADCP_REDIS_URL),
   };
 }
 

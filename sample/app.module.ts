@@ -1,11 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, type ConfigType } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
+import { Redis } from 'ioredis';
 import type { Clock } from '../lib/core/clock.js';
 import { AdcpSigningHealthModule } from '../lib/health/adcp-signing-health.module.js';
 import { AdcpSigningModule } from '../lib/nest/adcp-signing.module.js';
 import type { AdcpSigningModuleOptions } from '../lib/nest/adcp-signing.options.js';
 import type { Scheduler } from '../lib/network/scheduler.js';
+import { RedisReplayStore } from '../lib/redis/redis-replay.store.js';
 import { adcpSigningConfig, type SampleSigningConfig } from './adcp-signing.config.js';
 import { HealthController } from './health.controller.js';
 import { MediaBuyController } from './media-buy.controller.js';
@@ -46,6 +48,14 @@ export function signingOptionsFrom(
       allowInsecureDevelopmentFetches: config.allowInsecureDevelopmentFetches,
       extraCaCertificates: config.extraCaCertificates,
     },
+    // Several instances must share one replay store: with ADCP_REDIS_URL they dedupe through Redis.
+    ...(config.redisUrl
+      ? {
+          replayStore: new RedisReplayStore(
+            new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
+          ),
+        }
+      : {}),
     ...(overrides.clock ? { clock: overrides.clock } : {}),
     ...(overrides.scheduler ? { scheduler: overrides.scheduler } : {}),
   };
