@@ -29,6 +29,8 @@ export interface SampleSigningConfig {
   extraCaCertificates: string[];
   /** `ADCP_REDIS_URL`: share the replay store through Redis (several instances); default in-memory. */
   redisUrl?: string;
+  /** `ADCP_REPLAY_PER_KEYID_CAP`: replay entries per keyid before `rate_abuse` (default 1,000,000). */
+  replayPerKeyidCap?: number;
 }
 
 /** The listener settings, also from the environment. */
@@ -69,6 +71,7 @@ export function readSigningConfig(env: Env = process.env): SampleSigningConfig {
     allowInsecureDevelopmentFetches: flag(env, 'ADCP_DEV_INSECURE_FETCH'),
     extraCaCertificates: caFile ? [readFileSync(caFile, 'utf8')] : [],
     redisUrl: nonEmpty(env.ADCP_REDIS_URL),
+    replayPerKeyidCap: positiveInteger(env, 'ADCP_REPLAY_PER_KEYID_CAP'),
   };
 }
 
@@ -105,4 +108,14 @@ function flag(env: Env, name: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw new Error(`${name} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function positiveInteger(env: Env, name: string): number | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
 }

@@ -53,6 +53,7 @@ export function signingOptionsFrom(
       ? {
           replayStore: new RedisReplayStore(
             new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
+            config.replayPerKeyidCap ? { perKeyidCap: config.replayPerKeyidCap } : {},
           ),
         }
       : {}),

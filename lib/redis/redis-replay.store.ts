@@ -8,7 +8,7 @@ export interface RedisReplayStoreOptions {
   keyPrefix?: string;
   /** Entries per keyid before new signatures get `request_signature_rate_abuse` (§g). Default 1,000,000. */
   perKeyidCap?: number;
-  /** Longest a Redis command may take before the request is refused (fail closed). Default 250 ms. */
+  /** Longest a Redis command may take (including event-loop queueing) before the request is refused (fail closed). Default 1,000 ms. */
   commandTimeoutMs?: number;
   /** Called when an insert finds a keyid at its cap (alerting). */
   onCapReached?: (keyid: string) => void;
@@ -54,7 +54,7 @@ export class RedisReplayStore extends ReplayStore {
     super();
     this.keyPrefix = options.keyPrefix ?? 'adcp:replay:';
     this.perKeyidCap = options.perKeyidCap ?? 1_000_000;
-    this.commandTimeoutMs = options.commandTimeoutMs ?? 250;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 1_000;
     this.onCapReached = options.onCapReached;
     if (!Number.isInteger(this.perKeyidCap) || this.perKeyidCap < 1) {
       throw new RangeError('perKeyidCap must be a positive integer');
