@@ -1,3 +1,10 @@
+/** What a shared replay store says about itself, for health checks. */
+export interface ReplayStoreHealth {
+  readonly backend: string;
+  readonly state: 'up' | 'down';
+  readonly error?: string;
+}
+
 /** The answer of the atomic step-12/13 check-and-insert. */
 export type ReplayInsertResult = 'ok' | 'replayed' | 'rate_abuse';
 
@@ -24,6 +31,11 @@ export abstract class ReplayStore {
     expiresAtMs: number,
     nowMs: number,
   ): Promise<ReplayInsertResult> | ReplayInsertResult;
+
+  /** Reachability for health checks; `undefined` for stores that cannot fail (the default). */
+  async health(): Promise<ReplayStoreHealth | undefined> {
+    return undefined;
+  }
 
   /** Releases connections or timers. The default holds none. */
   async close(): Promise<void> {}

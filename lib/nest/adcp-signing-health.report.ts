@@ -1,3 +1,4 @@
+import type { ReplayStoreHealth } from '../core/replay-store.interface.js';
 import type { JwksCacheState, JwksCounterpartySnapshot } from '../network/remote-jwks.resolver.js';
 import type {
   RevocationCounterpartySnapshot,
@@ -64,6 +65,8 @@ export interface AdcpSigningHealthReport {
     readonly error?: string;
   };
   readonly counterparties: readonly CounterpartyHealth[];
+  /** Present for shared stores that can fail (e.g. Redis); in-memory stores report nothing. */
+  readonly replay_store?: ReplayStoreHealth;
 }
 
 /** Inputs of {@link buildHealthReport}. `undefined` snapshots mean the source reports no state. */
@@ -71,6 +74,7 @@ export interface HealthReportInput {
   readonly jwks: readonly JwksCounterpartySnapshot[] | undefined;
   readonly revocation: readonly RevocationCounterpartySnapshot[] | undefined;
   readonly prime: AdcpSigningHealthReport['prime'];
+  readonly replayStore?: ReplayStoreHealth;
 }
 
 /** Builds the per-counterparty report and its verdict. */
@@ -93,10 +97,19 @@ export function buildHealthReport(input: HealthReportInput): AdcpSigningHealthRe
       : { state: input.revocation ? ('never_fetched' as const) : ('static' as const) },
   }));
   const selfDescribing = input.jwks !== undefined || input.revocation !== undefined;
+  const result = verdict(counterparties, input.prime, selfDescribing);
+  if (input.replayStore?.state === 'down') {
+    // Without its dedup check every signed request is refused (fail closed).
+    result.reasons.unshift(
+      `replay store (${input.replayStore.backend}) unreachable: signed requests are refused`,
+    );
+    result.status = 'down';
+  }
   return {
-    ...verdict(counterparties, input.prime, selfDescribing),
+    ...result,
     prime: input.prime,
     counterparties,
+    ...(input.replayStore ? { replay_store: input.replayStore } : {}),
   };
 }
 

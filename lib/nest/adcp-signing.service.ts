@@ -159,6 +159,7 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
         policy: prime.policy,
         ...(prime.error !== undefined ? { error: prime.error } : {}),
       },
+      replayStore: await this.replayStore.health(),
     });
   }
 

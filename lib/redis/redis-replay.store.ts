@@ -1,5 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
-import { type ReplayInsertResult, ReplayStore } from '../core/replay-store.interface.js';
+import {
+  type ReplayInsertResult,
+  ReplayStore,
+  type ReplayStoreHealth,
+} from '../core/replay-store.interface.js';
 import { SignatureVerificationError } from '../core/signature-verification.error.js';
 
 /** Options of {@link RedisReplayStore}. */
@@ -100,6 +104,21 @@ export class RedisReplayStore extends ReplayStore {
     }
     if (answer === 'replayed' || answer === 'ok') return answer;
     throw unavailable(keyid, new Error(`unexpected script answer ${String(answer)}`));
+  }
+
+  /** PINGs Redis within the command timeout: `down` means requests are being refused (fail closed). */
+  override async health(): Promise<ReplayStoreHealth> {
+    try {
+      await this.run(() => this.client.ping(), '');
+      return { backend: 'redis', state: 'up' };
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause;
+      return {
+        backend: 'redis',
+        state: 'down',
+        error: cause instanceof Error ? cause.message : 'unreachable',
+      };
+    }
   }
 
   override async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { SignatureVerificationError } from '../../lib/core/signature-verification.error.js';
+import { buildHealthReport } from '../../lib/nest/adcp-signing-health.report.js';
 import { RedisReplayStore } from '../../lib/redis/redis-replay.store.js';
 import { generateSigningKey } from '../../lib/testing/key-generation.js';
 import { signRequest } from '../../lib/testing/request-signer.js';
@@ -151,6 +152,16 @@ describeRedis('RedisReplayStore against a real redis-server on 127.0.0.1', () =>
       detail: { reason: 'replay_store_unavailable' },
     });
     await expect(s.isCapReached('k', NOW_MS)).rejects.toBeInstanceOf(SignatureVerificationError);
+    expect(await s.health()).toMatchObject({ backend: 'redis', state: 'down' });
+    // The health report turns it into `down` with the reason, whatever the key caches say.
+    expect(
+      buildHealthReport({
+        jwks: undefined,
+        revocation: undefined,
+        prime: { state: 'primed', policy: 'fail' },
+        replayStore: await s.health(),
+      }),
+    ).toMatchObject({ status: 'down', replay_store: { state: 'down' } });
     await server.restart();
     let answer: string | undefined;
     for (let attempt = 0; attempt < 50 && answer === undefined; attempt++) {
@@ -158,5 +169,6 @@ describeRedis('RedisReplayStore against a real redis-server on 127.0.0.1', () =>
       if (answer === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(answer).toBe('ok');
+    expect(await s.health()).toEqual({ backend: 'redis', state: 'up' });
   });
 });
