@@ -747,8 +747,13 @@ describe.each(ADAPTERS)('AdcpSigningModule with a counterparty over HTTPS on %s'
     });
 
     counterparty.setRevocationEndpointDown(false);
-    await scheduler.advance(5 * 60_000);
-    expect((await health()).adcp.status).toBe('up');
+    // The next retry is due within the jittered backoff ceiling; step the clock until it has run.
+    let status = (await health()).adcp.status;
+    for (let minute = 0; minute < 15 && status !== 'up'; minute++) {
+      await scheduler.advance(60_000);
+      status = (await health()).adcp.status;
+    }
+    expect(status).toBe('up');
     expect((await post(counterparty.sign(target, { body: BODY }))).status).toBe(201);
   });
 
@@ -792,8 +797,13 @@ describe.each(ADAPTERS)('AdcpSigningModule with a counterparty over HTTPS on %s'
 
     counterparty.setJwksEndpointDown(false);
     counterparty.setRevocationEndpointDown(false);
-    await scheduler.advance(5 * 60_000);
-    expect((await health()).adcp.status).toBe('up');
+    // The next retry is due within the jittered backoff ceiling; step the clock until it has run.
+    let status = (await health()).adcp.status;
+    for (let minute = 0; minute < 15 && status !== 'up'; minute++) {
+      await scheduler.advance(60_000);
+      status = (await health()).adcp.status;
+    }
+    expect(status).toBe('up');
     expect((await post(counterparty.sign(target, { body: BODY }))).status).toBe(201);
     expect(alerts).toEqual([]);
   });
