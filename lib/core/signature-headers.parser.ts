@@ -4,6 +4,7 @@ import {
   decodeBase64UrlStrict,
   decodeSfBinaryStrict,
 } from './binary-encoding.js';
+import { readCanonicalSignatureHeaders } from './signature-headers.fast-path.js';
 import { SignatureVerificationError } from './signature-verification.error.js';
 import {
   parseDictionary,
@@ -74,6 +75,31 @@ export function parseSignatureHeaders(
   signature: FieldLines,
   profile: SigningProfileVersion,
 ): ParsedSignatureHeaders {
+  const canonical = readCanonicalSignatureHeaders(signatureInput, signature);
+  if (canonical !== undefined) {
+    // The common shape: same result as below, without building the RFC 8941 tree.
+    const { created, expires, nonce, keyid, alg, tag } = canonical;
+    if (nonce !== undefined) checkNonce(nonce);
+    return {
+      label: SIGNATURE_LABEL,
+      components: canonical.components,
+      params: withoutUndefined({ created, expires, nonce, keyid, alg, tag }),
+      signatureParamsValue: canonical.signatureParamsValue,
+      signature: decodeSignature(canonical.encodedSignature, profile),
+    };
+  }
+  return parseSignatureHeadersStrictly(signatureInput, signature, profile);
+}
+
+/**
+ * The general path: full RFC 8941 parsing of both headers with the profile's checks. It owns every
+ * rejection; {@link readCanonicalSignatureHeaders} only ever short-cuts inputs this accepts.
+ */
+export function parseSignatureHeadersStrictly(
+  signatureInput: FieldLines,
+  signature: FieldLines,
+  profile: SigningProfileVersion,
+): ParsedSignatureHeaders {
   const inputs = parseField(signatureInput, 'Signature-Input');
   // Shape checks cover every label; only sig1's content is interpreted below.
   inputs.forEach(checkSignatureInputMember);
@@ -104,6 +130,20 @@ export function parseSignatureHeaders(
     signature: signatureBytes,
   };
 }
+
+/** The parameters the signer sent, as {@link readParams} reports them (absent keys left out). */
+function withoutUndefined(
+  params: Record<keyof SignatureParams, number | string | undefined>,
+): SignatureParams {
+  const present: Record<string, number | string> = {};
+  for (const key of PARAM_KEYS) {
+    const value = params[key];
+    if (value !== undefined) present[key] = value;
+  }
+  return present as SignatureParams;
+}
+
+const PARAM_KEYS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'] as const;
 
 /**
  * Parses a covered `Content-Digest` (RFC 9530: a dictionary of byte sequences) and decodes each value:

@@ -1,0 +1,235 @@
+/**
+ * A fast path for checklist step 1 on the one shape real AdCP signers send:
+ *
+ *   Signature-Input: sig1=("@method" "@target-uri" …);created=1;expires=2;nonce="…";keyid="…";alg="…";tag="…"
+ *   Signature:       sig1=:<base64>:
+ *
+ * Building the general RFC 8941 tree for these two headers, then re-serializing the inner list for
+ * `@signature-params`, was the largest share of the verifier's own cost per request. This recognizer
+ * reads that shape in one pass, and when the input is already in RFC 8941 canonical form the
+ * `@signature-params` value is simply the text after `sig1=`.
+ *
+ * It is deliberately narrow: one field line per header, exactly one member labelled `sig1`, components
+ * that are valid lowercase identifiers listed once with single spaces, parameters whose values are
+ * canonical non-negative integers or escape-free strings, no repeated parameter, no whitespace anywhere
+ * else. Anything outside that returns `undefined` and the caller runs the strict parser, which owns
+ * every error. So the fast path never decides a rejection; a property test pins that whatever it
+ * accepts, the strict parser reads identically.
+ */
+import type { FieldLines } from './signature-headers.parser.js';
+
+/** What the fast path read: the same fields the strict path derives, before nonce and signature decoding. */
+export interface CanonicalSignatureHeaders {
+  readonly components: string[];
+  readonly created?: number;
+  readonly expires?: number;
+  readonly nonce?: string;
+  readonly keyid?: string;
+  readonly alg?: string;
+  readonly tag?: string;
+  readonly signatureParamsValue: string;
+  /** The undecoded byte-sequence text between the colons of `Signature`. */
+  readonly encodedSignature: string;
+}
+
+const LABEL_PREFIX = 'sig1=';
+const SIGNATURE_INPUT_PREFIX = 'sig1=(';
+/** The strict parser's bound on a field (DEFAULT_MAX_FIELD_LENGTH); longer input goes its way. */
+const MAX_FIELD_LENGTH = 8192;
+/** Beyond this, the pairwise duplicate scans would stop being cheap: hand over to the strict parser. */
+const MAX_FAST_ITEMS = 16;
+/** RFC 8941 sf-integer: at most 15 digits. */
+const MAX_INTEGER_DIGITS = 15;
+
+const SP = 0x20;
+const DQUOTE = 0x22;
+const CLOSE_PAREN = 0x29;
+const COLON = 0x3a;
+const SEMICOLON = 0x3b;
+const EQUALS = 0x3d;
+const AT = 0x40;
+const BACKSLASH = 0x5c;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+const COMPONENT_CHAR = 1; // tchar minus uppercase (a lowercase field name)
+const KEY_START = 2; // lcalpha / "*"
+const KEY_CHAR = 4; // lcalpha / DIGIT / "_" / "-" / "." / "*"
+const BASE64_CHAR = 8; // both Base64 alphabets and "=": the profile decoder judges the text later
+const CLASSES = buildClasses();
+
+function buildClasses(): Uint8Array {
+  const table = new Uint8Array(128);
+  const add = (chars: string, flag: number) => {
+    for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)]! |= flag;
+  };
+  const lower = 'abcdefghijklmnopqrstuvwxyz';
+  const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  const digits = '0123456789';
+  add(`${lower}${digits}!#$%&'*+-.^_\`|~`, COMPONENT_CHAR);
+  add(`${lower}*`, KEY_START);
+  add(`${lower}${digits}_-.*`, KEY_CHAR);
+  add(`${lower}${upper}${digits}+/=-_`, BASE64_CHAR);
+  return table;
+}
+
+function hasClass(c: number, flag: number): boolean {
+  return c < 128 && (CLASSES[c]! & flag) !== 0;
+}
+
+/** Reads the common shape, or returns `undefined` for anything else (the strict parser then decides). */
+export function readCanonicalSignatureHeaders(
+  signatureInput: FieldLines,
+  signature: FieldLines,
+): CanonicalSignatureHeaders | undefined {
+  const input = singleLine(signatureInput);
+  const encodedSignature = readSignature(singleLine(signature));
+  if (input === undefined || encodedSignature === undefined) return undefined;
+  if (input.length > MAX_FIELD_LENGTH || !input.startsWith(SIGNATURE_INPUT_PREFIX))
+    return undefined;
+
+  const length = input.length;
+  const components: string[] = [];
+  let pos = SIGNATURE_INPUT_PREFIX.length;
+  // Components: `"name"` separated by exactly one space, then `)`.
+  for (;;) {
+    if (pos >= length) return undefined;
+    if (input.charCodeAt(pos) === CLOSE_PAREN && components.length > 0) {
+      pos++;
+      break;
+    }
+    if (components.length > 0) {
+      if (input.charCodeAt(pos) !== SP) return undefined;
+      pos++;
+    }
+    if (input.charCodeAt(pos) !== DQUOTE) return undefined;
+    const start = pos + 1;
+    let end = start;
+    if (input.charCodeAt(end) === AT) end++;
+    while (end < length && hasClass(input.charCodeAt(end), COMPONENT_CHAR)) end++;
+    const nameStart = input.charCodeAt(start) === AT ? start + 1 : start;
+    if (end === nameStart || input.charCodeAt(end) !== DQUOTE) return undefined;
+    const name = input.slice(start, end);
+    if (components.length >= MAX_FAST_ITEMS || components.includes(name)) return undefined;
+    components.push(name);
+    pos = end + 1;
+  }
+
+  // Parameters: `;key=value`, value a canonical integer or an escape-free string.
+  let created: number | undefined;
+  let expires: number | undefined;
+  let nonce: string | undefined;
+  let keyid: string | undefined;
+  let alg: string | undefined;
+  let tag: string | undefined;
+  const keys: string[] = [];
+  while (pos < length) {
+    if (input.charCodeAt(pos) !== SEMICOLON || !hasClass(input.charCodeAt(pos + 1), KEY_START)) {
+      return undefined;
+    }
+    const keyStart = pos + 1;
+    pos = keyStart + 1;
+    while (pos < length && hasClass(input.charCodeAt(pos), KEY_CHAR)) pos++;
+    const key = input.slice(keyStart, pos);
+    if (input.charCodeAt(pos) !== EQUALS || keys.length >= MAX_FAST_ITEMS || keys.includes(key)) {
+      return undefined;
+    }
+    keys.push(key);
+    pos++;
+    const c = input.charCodeAt(pos);
+    let text: string | undefined;
+    let integer: number | undefined;
+    if (c === DQUOTE) {
+      const start = pos + 1;
+      let end = start;
+      for (; end < length; end++) {
+        const s = input.charCodeAt(end);
+        if (s === DQUOTE) break;
+        // Escapes are legal but not canonical-by-construction; controls and non-ASCII are errors.
+        if (s === BACKSLASH || s < SP || s > 0x7e) return undefined;
+      }
+      if (end >= length) return undefined;
+      text = input.slice(start, end);
+      pos = end + 1;
+    } else if (c >= DIGIT_0 && c <= DIGIT_9) {
+      const start = pos;
+      integer = 0;
+      while (pos < length) {
+        const d = input.charCodeAt(pos);
+        if (d < DIGIT_0 || d > DIGIT_9) break;
+        integer = integer * 10 + (d - DIGIT_0);
+        pos++;
+      }
+      const digits = pos - start;
+      // A leading zero, a decimal point or an over-long integer is not canonical: strict parser.
+      if (digits > MAX_INTEGER_DIGITS || (digits > 1 && c === DIGIT_0)) return undefined;
+      if (pos < length && input.charCodeAt(pos) !== SEMICOLON) return undefined;
+    } else {
+      return undefined;
+    }
+    // A known parameter of the wrong type is an error the strict path reports; unknown ones are
+    // signed (they stay in the serialized value) but otherwise ignored, as there.
+    switch (key) {
+      case 'created':
+        if (integer === undefined) return undefined;
+        created = integer;
+        break;
+      case 'expires':
+        if (integer === undefined) return undefined;
+        expires = integer;
+        break;
+      case 'nonce':
+        if (text === undefined) return undefined;
+        nonce = text;
+        break;
+      case 'keyid':
+        if (text === undefined) return undefined;
+        keyid = text;
+        break;
+      case 'alg':
+        if (text === undefined) return undefined;
+        alg = text;
+        break;
+      case 'tag':
+        if (text === undefined) return undefined;
+        tag = text;
+        break;
+      default:
+        break;
+    }
+  }
+
+  return {
+    components,
+    created,
+    expires,
+    nonce,
+    keyid,
+    alg,
+    tag,
+    signatureParamsValue: input.slice(LABEL_PREFIX.length),
+    encodedSignature,
+  };
+}
+
+/** `sig1=:<text>:` with nothing else: the byte-sequence text, or undefined. */
+function readSignature(line: string | undefined): string | undefined {
+  if (line === undefined || line.length > MAX_FIELD_LENGTH || !line.startsWith(LABEL_PREFIX)) {
+    return undefined;
+  }
+  const start = LABEL_PREFIX.length + 1;
+  const end = line.length - 1;
+  if (end < start || line.charCodeAt(start - 1) !== COLON || line.charCodeAt(end) !== COLON) {
+    return undefined;
+  }
+  for (let i = start; i < end; i++)
+    if (!hasClass(line.charCodeAt(i), BASE64_CHAR)) return undefined;
+  return line.slice(start, end);
+}
+
+function singleLine(value: FieldLines): string | undefined {
+  if (typeof value === 'string') return value;
+  return Array.isArray(value) && value.length === 1 && typeof value[0] === 'string'
+    ? value[0]
+    : undefined;
+}
