@@ -212,6 +212,44 @@ export function readCanonicalSignatureHeaders(
   };
 }
 
+/** A `Content-Digest` with one member and no parameters, e.g. `sha-256=:<base64>:`. */
+export interface CanonicalContentDigest {
+  readonly algorithm: string;
+  /** The undecoded byte-sequence text between the colons. */
+  readonly encoded: string;
+}
+
+/**
+ * Reads the usual one-member `Content-Digest`, or returns `undefined` for anything else (several
+ * members, parameters, whitespace, several lines…), which the strict dictionary parser then handles.
+ */
+export function readCanonicalContentDigest(value: FieldLines): CanonicalContentDigest | undefined {
+  const line = singleLine(value);
+  if (
+    line === undefined ||
+    line.length > MAX_FIELD_LENGTH ||
+    !hasClass(line.charCodeAt(0), KEY_START)
+  ) {
+    return undefined;
+  }
+  let pos = 1;
+  while (pos < line.length && hasClass(line.charCodeAt(pos), KEY_CHAR)) pos++;
+  const encoded = readByteSequence(line, pos + 2);
+  if (line.charCodeAt(pos) !== EQUALS || encoded === undefined) return undefined;
+  return { algorithm: line.slice(0, pos), encoded };
+}
+
+/** `:<text>:` from `start - 1` to the end of `line`: the text, or undefined. */
+function readByteSequence(line: string, start: number): string | undefined {
+  const end = line.length - 1;
+  if (end < start || line.charCodeAt(start - 1) !== COLON || line.charCodeAt(end) !== COLON) {
+    return undefined;
+  }
+  for (let i = start; i < end; i++)
+    if (!hasClass(line.charCodeAt(i), BASE64_CHAR)) return undefined;
+  return line.slice(start, end);
+}
+
 /** `sig1=:<text>:` with nothing else: the byte-sequence text, or undefined. */
 function readSignature(line: string | undefined): string | undefined {
   if (line === undefined || line.length > MAX_FIELD_LENGTH || !line.startsWith(LABEL_PREFIX)) {

@@ -4,7 +4,10 @@ import {
   decodeBase64UrlStrict,
   decodeSfBinaryStrict,
 } from './binary-encoding.js';
-import { readCanonicalSignatureHeaders } from './signature-headers.fast-path.js';
+import {
+  readCanonicalContentDigest,
+  readCanonicalSignatureHeaders,
+} from './signature-headers.fast-path.js';
 import { SignatureVerificationError } from './signature-verification.error.js';
 import {
   parseDictionary,
@@ -155,6 +158,19 @@ export function parseContentDigest(
   value: FieldLines,
   profile: SigningProfileVersion,
 ): Map<string, Buffer> {
+  const canonical = readCanonicalContentDigest(value);
+  if (canonical !== undefined) {
+    // The usual single member: same result as below, without the general dictionary parser.
+    return new Map([[canonical.algorithm, decodeDigest(canonical.encoded, profile)]]);
+  }
+  return parseContentDigestStrictly(value, profile);
+}
+
+/** The general path of {@link parseContentDigest}: the full RFC 8941 dictionary parser. */
+export function parseContentDigestStrictly(
+  value: FieldLines,
+  profile: SigningProfileVersion,
+): Map<string, Buffer> {
   const dictionary = parseField(value, 'Content-Digest');
   const digests = new Map<string, Buffer>();
   for (const [algorithm, member] of dictionary) {
@@ -166,18 +182,18 @@ export function parseContentDigest(
         'content_digest_not_byte_sequence',
       );
     }
-    const text = member.value.value;
-    try {
-      // Only an explicit '3.1' selects the legacy decoder; anything else gets the strict one (fail closed).
-      digests.set(
-        algorithm,
-        profile === '3.1' ? decodeBase64Tolerant(text) : decodeSfBinaryStrict(text),
-      );
-    } catch (error) {
-      throw malformedEncoding('Content-Digest', error);
-    }
+    digests.set(algorithm, decodeDigest(member.value.value, profile));
   }
   return digests;
+}
+
+function decodeDigest(text: string, profile: SigningProfileVersion): Buffer {
+  try {
+    // Only an explicit '3.1' selects the legacy decoder; anything else gets the strict one (fail closed).
+    return profile === '3.1' ? decodeBase64Tolerant(text) : decodeSfBinaryStrict(text);
+  } catch (error) {
+    throw malformedEncoding('Content-Digest', error);
+  }
 }
 
 /**

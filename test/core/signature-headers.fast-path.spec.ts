@@ -1,8 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { readCanonicalSignatureHeaders } from '../../lib/core/signature-headers.fast-path.js';
+import {
+  readCanonicalContentDigest,
+  readCanonicalSignatureHeaders,
+} from '../../lib/core/signature-headers.fast-path.js';
 import {
   type FieldLines,
+  parseContentDigest,
+  parseContentDigestStrictly,
   parseSignatureHeaders,
   parseSignatureHeadersStrictly,
 } from '../../lib/core/signature-headers.parser.js';
@@ -49,6 +54,21 @@ function expectSameAsStrict(
   const actual = outcome(() => parseSignatureHeaders(input, signature, profile));
   expect(actual).toEqual(strict);
 }
+
+const edit = (text: string, at: number, op: number, ch: string) => {
+  const i = at % (text.length + 1);
+  if (op === 0) return text.slice(0, i) + ch + text.slice(i);
+  if (op === 1) return text.slice(0, i) + text.slice(i + 1);
+  return text.slice(0, i) + ch + text.slice(i + 1);
+};
+const editsArb = fc.array(
+  fc.tuple(
+    fc.nat(),
+    fc.integer({ min: 0, max: 2 }),
+    fc.constantFrom(...'sig1=(")@;:, ?\\*aA09.\t'.split('')),
+  ),
+  { maxLength: 2 },
+);
 
 describe('signature header fast path', () => {
   it('recognizes the shape AdCP signers send, with @signature-params as received', () => {
@@ -156,21 +176,6 @@ describe('signature header fast path', () => {
       `sig2=:AAAA:, ${TYPICAL_SIGNATURE}`,
     ),
   );
-  const edit = (text: string, at: number, op: number, ch: string) => {
-    const i = at % (text.length + 1);
-    if (op === 0) return text.slice(0, i) + ch + text.slice(i);
-    if (op === 1) return text.slice(0, i) + text.slice(i + 1);
-    return text.slice(0, i) + ch + text.slice(i + 1);
-  };
-  const editsArb = fc.array(
-    fc.tuple(
-      fc.nat(),
-      fc.integer({ min: 0, max: 2 }),
-      fc.constantFrom(...'sig1=(")@;:, ?\\*aA09.\t'.split('')),
-    ),
-    { maxLength: 2 },
-  );
-
   it('property: parseSignatureHeaders answers exactly what the strict parser answers', () => {
     let fastPathTaken = 0;
     fc.assert(
@@ -194,6 +199,59 @@ describe('signature header fast path', () => {
       { numRuns: 5000 },
     );
     // The property must exercise the fast path itself, not only the fallback.
+    expect(fastPathTaken).toBeGreaterThan(500);
+  });
+});
+
+describe('Content-Digest fast path', () => {
+  const digest = Buffer.alloc(32, 0x5a);
+  const typical = `sha-256=:${digest.toString('base64')}:`;
+  const sameAsStrict = (value: FieldLines, profile: SigningProfileVersion) =>
+    expect(outcome(() => parseContentDigest(value, profile))).toEqual(
+      outcome(() => parseContentDigestStrictly(value, profile)),
+    );
+
+  it('recognizes one member without parameters', () => {
+    expect(readCanonicalContentDigest(typical)).toEqual({
+      algorithm: 'sha-256',
+      encoded: digest.toString('base64'),
+    });
+    expect(parseContentDigest(typical, '3.2')).toEqual(new Map([['sha-256', digest]]));
+    sameAsStrict([typical], '3.1');
+  });
+
+  it.each([
+    ['two members', `${typical}, sha-512=:${Buffer.alloc(64).toString('base64')}:`],
+    ['a repeated algorithm (vector 023)', `${typical}, ${typical}`],
+    ['a member parameter', `${typical};x=1`],
+    ['an uppercase key', typical.replace('sha', 'SHA')],
+    ['a token value', 'sha-256=abc'],
+    ['two lines', [typical, typical]],
+    ['a space', typical.replace('=:', '= :')],
+  ])('leaves %s to the strict parser', (_, value) => {
+    expect(readCanonicalContentDigest(value)).toBeUndefined();
+    sameAsStrict(value, '3.2');
+    sameAsStrict(value, '3.1');
+  });
+
+  it('property: parseContentDigest answers exactly what the strict parser answers', () => {
+    let fastPathTaken = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('sha-256', 'sha-512', 'md5', 'a*b', 'x.y_z', ''),
+        fc.uint8Array({ maxLength: 70 }),
+        fc.constantFrom('base64', 'base64url') as fc.Arbitrary<BufferEncoding>,
+        editsArb,
+        fc.constantFrom<SigningProfileVersion>('3.1', '3.2'),
+        (algorithm, bytes, encoding, edits, profile) => {
+          let value = `${algorithm}=:${Buffer.from(bytes).toString(encoding)}:`;
+          for (const [at, op, ch] of edits) value = edit(value, at, op, ch);
+          if (readCanonicalContentDigest(value) !== undefined) fastPathTaken++;
+          sameAsStrict(value, profile);
+        },
+      ),
+      { numRuns: 3000 },
+    );
     expect(fastPathTaken).toBeGreaterThan(500);
   });
 });
