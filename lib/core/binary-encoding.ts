@@ -115,6 +115,21 @@ export function decodeSfBinaryStrict(text: string): Buffer {
  * `nonce` in every profile. `+`/`/` and `=` are refused; non-canonical trailing bits are accepted.
  */
 export function decodeBase64UrlStrict(text: string): Buffer {
+  checkBase64UrlStrict(text);
+  return Buffer.from(text, 'base64url');
+}
+
+/**
+ * The number of bytes {@link decodeBase64UrlStrict} would return, without decoding (the nonce check needs
+ * only the length); throws the same {@link BinaryEncodingError} for the same texts.
+ */
+export function base64UrlStrictDecodedLength(text: string): number {
+  checkBase64UrlStrict(text);
+  // Every 4 characters carry 3 bytes; a final group of 2 or 3 characters carries 1 or 2.
+  return Math.floor((text.length * 3) / 4);
+}
+
+function checkBase64UrlStrict(text: string): void {
   let sawStandardOnly = false;
   let sawUrlOnly = false;
   let sawPadding = false;
@@ -142,7 +157,6 @@ export function decodeBase64UrlStrict(text: string): Buffer {
       `base64url length ${text.length} is impossible`,
     );
   }
-  return Buffer.from(text, 'base64url');
 }
 
 /**

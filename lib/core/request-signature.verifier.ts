@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { verifyContentDigest } from './body/content-digest.js';
 import { describeDuplicateKeysForLog } from './body/duplicate-key-log.js';
 import { scanJsonForDuplicateKeys } from './body/strict-json.parser.js';
+import { CanonicalTargetCache } from './canonical-target.cache.js';
 import { type Clock, systemClock } from './clock.js';
 import type { RequestSignatureErrorCode } from './error-codes.js';
 import { InMemoryReplayStore } from './in-memory-replay.store.js';
@@ -35,7 +36,6 @@ import {
   headerAsString,
   type SignedRequestInput,
 } from './signed-request.interface.js';
-import { canonicalizeAuthority, canonicalizeTargetUri } from './url/target-uri.canonicalizer.js';
 import type { VerifiedSigner } from './verified-signer.interface.js';
 import { silentLogger, type VerifierLogger } from './verifier-logger.interface.js';
 import type { SigningProfileVersion } from './verifier-options.interface.js';
@@ -77,6 +77,7 @@ export class RequestSignatureVerifier {
   private readonly clock: Clock;
   private readonly logger: VerifierLogger;
   private readonly keys = new PublicKeyCache();
+  private readonly canonicalTargets = new CanonicalTargetCache();
   private readonly onSignatureBase: ((base: string) => void) | undefined;
 
   constructor(options: RequestSignatureVerifierOptions) {
@@ -121,7 +122,7 @@ export class RequestSignatureVerifier {
     const coverage = coverageOf(components);
     const coveredHeaderValues = this.readCoveredHeaders(components, headers);
     const digests = coverage.contentDigest
-      ? parseContentDigest(coveredHeaderValues.get('content-digest')!, profile)
+      ? parseContentDigest(coveredHeaderValues[components.indexOf('content-digest')]!, profile)
       : undefined;
     if (profile === '3.1' && hasRawNonAsciiAuthority(request, headers)) {
       // [gap] §b.2: legacy vector 026 grades a raw U-label on the wire as a step-1 header failure.
@@ -224,7 +225,7 @@ export class RequestSignatureVerifier {
     }
 
     // Step 10: canonical @target-uri / @authority, signature base, cryptography.
-    const target = canonicalizeTargetUri(request.url);
+    const target = this.canonicalTargets.targetUri(request.url);
     if (profile === '3.2' && hasRawNonAsciiAuthority(request, headers)) {
       throw fail('request_target_uri_malformed', 10, 'raw non-ASCII host on the wire');
     }
@@ -320,13 +321,17 @@ export class RequestSignatureVerifier {
     };
   }
 
-  /** Step 1 checks on covered header fields; returns their values for the signature base. */
+  /**
+   * Step 1 checks on covered header fields; returns their values for the signature base, at the index
+   * of their component (derived components leave a hole).
+   */
   private readCoveredHeaders(
     components: readonly string[],
     headers: Readonly<Record<string, HeaderValue>>,
-  ): Map<string, string> {
-    const values = new Map<string, string>();
-    for (const component of components) {
+  ): (string | undefined)[] {
+    const values: (string | undefined)[] = new Array(components.length);
+    for (let i = 0; i < components.length; i++) {
+      const component = components[i]!;
       if (component.charCodeAt(0) === 64 /* @ */) {
         if (!SUPPORTED_DERIVED_COMPONENTS.has(component)) {
           // The profile covers only these three; anything else needs bilateral coordination we lack.
@@ -334,14 +339,16 @@ export class RequestSignatureVerifier {
         }
         continue;
       }
-      const value = headers[component];
+      // Own properties only: a component named `constructor` or `__proto__` must not read a plain
+      // object's prototype.
+      const value = Object.hasOwn(headers, component) ? headers[component] : undefined;
       if (value === undefined || (typeof value !== 'string' && value.length === 0)) {
         // [gap] a covered field that is absent cannot be part of the base: malformed.
         throw fail('request_signature_header_malformed', 1, `covered field ${component} is absent`);
       }
       if (component === 'content-digest') {
         // A dictionary: several members are fine, a repeated algorithm is refused by the parser.
-        values.set(component, headerAsString(value)!.trim());
+        values[i] = headerAsString(value)!.trim();
         continue;
       }
       if (
@@ -354,7 +361,7 @@ export class RequestSignatureVerifier {
           `covered field ${component} is multi-valued`,
         );
       }
-      values.set(component, headerAsString(value)!.trim());
+      values[i] = headerAsString(value)!.trim();
     }
     return values;
   }
@@ -375,9 +382,9 @@ export class RequestSignatureVerifier {
       throw fail('request_target_uri_malformed', 10, 'request has no Host or :authority');
     }
     const canonicalPseudo =
-      pseudoValue === undefined ? undefined : canonicalizeAuthority(pseudoValue, scheme);
+      pseudoValue === undefined ? undefined : this.canonicalTargets.authority(pseudoValue, scheme);
     const canonicalHost =
-      hostValue === undefined ? undefined : canonicalizeAuthority(hostValue, scheme);
+      hostValue === undefined ? undefined : this.canonicalTargets.authority(hostValue, scheme);
     if (
       canonicalPseudo !== undefined &&
       canonicalHost !== undefined &&

@@ -3,11 +3,19 @@ export interface SignatureBaseInputs {
   readonly method: string;
   readonly targetUri: string;
   readonly authority: string;
-  /** Covered header fields by lowercase name, trimmed. */
-  readonly headerValues: ReadonlyMap<string, string>;
+  /** Covered header field values, trimmed, at the index of their component (derived ones: unused). */
+  readonly headerValues: readonly (string | undefined)[];
   /** The RFC 8941 serialization of sig1's inner list with its parameters. */
   readonly signatureParams: string;
 }
+
+/** `"<name>": ` for the components nearly every request covers, built once instead of per request. */
+const COMMON_LINE_PREFIXES: ReadonlyMap<string, string> = new Map(
+  ['@method', '@target-uri', '@authority', 'content-type', 'content-digest'].map((name) => [
+    name,
+    `"${name}": `,
+  ]),
+);
 
 /**
  * The RFC 9421 §2.5 signature base as the vectors pin it: one `"<name>": <value>` line per covered
@@ -20,13 +28,14 @@ export function buildSignatureBase(
   inputs: SignatureBaseInputs,
 ): string {
   let base = '';
-  for (const component of components) {
+  for (let i = 0; i < components.length; i++) {
+    const component = components[i]!;
     let value: string;
     if (component === '@method') value = inputs.method.toUpperCase();
     else if (component === '@target-uri') value = inputs.targetUri;
     else if (component === '@authority') value = inputs.authority;
-    else value = inputs.headerValues.get(component) ?? '';
-    base += `"${component}": ${value}\n`;
+    else value = inputs.headerValues[i] ?? '';
+    base += (COMMON_LINE_PREFIXES.get(component) ?? `"${component}": `) + value + '\n';
   }
-  return `${base}"@signature-params": ${inputs.signatureParams}`;
+  return base + '"@signature-params": ' + inputs.signatureParams;
 }

@@ -16,17 +16,13 @@
  * every error. So the fast path never decides a rejection; a property test pins that whatever it
  * accepts, the strict parser reads identically.
  */
-import type { FieldLines } from './signature-headers.parser.js';
+import type { FieldLines, SignatureParams } from './signature-headers.parser.js';
 
 /** What the fast path read: the same fields the strict path derives, before nonce and signature decoding. */
 export interface CanonicalSignatureHeaders {
   readonly components: string[];
-  readonly created?: number;
-  readonly expires?: number;
-  readonly nonce?: string;
-  readonly keyid?: string;
-  readonly alg?: string;
-  readonly tag?: string;
+  /** The six AdCP parameters that are present (the nonce not yet checked). */
+  readonly params: SignatureParams;
   readonly signatureParamsValue: string;
   /** The undecoded byte-sequence text between the colons of `Signature`. */
   readonly encodedSignature: string;
@@ -116,12 +112,14 @@ export function readCanonicalSignatureHeaders(
   }
 
   // Parameters: `;key=value`, value a canonical integer or an escape-free string.
-  let created: number | undefined;
-  let expires: number | undefined;
-  let nonce: string | undefined;
-  let keyid: string | undefined;
-  let alg: string | undefined;
-  let tag: string | undefined;
+  const params: {
+    created?: number;
+    expires?: number;
+    nonce?: string;
+    keyid?: string;
+    alg?: string;
+    tag?: string;
+  } = {};
   const keys: string[] = [];
   while (pos < length) {
     if (input.charCodeAt(pos) !== SEMICOLON || !hasClass(input.charCodeAt(pos + 1), KEY_START)) {
@@ -172,27 +170,27 @@ export function readCanonicalSignatureHeaders(
     switch (key) {
       case 'created':
         if (integer === undefined) return undefined;
-        created = integer;
+        params.created = integer;
         break;
       case 'expires':
         if (integer === undefined) return undefined;
-        expires = integer;
+        params.expires = integer;
         break;
       case 'nonce':
         if (text === undefined) return undefined;
-        nonce = text;
+        params.nonce = text;
         break;
       case 'keyid':
         if (text === undefined) return undefined;
-        keyid = text;
+        params.keyid = text;
         break;
       case 'alg':
         if (text === undefined) return undefined;
-        alg = text;
+        params.alg = text;
         break;
       case 'tag':
         if (text === undefined) return undefined;
-        tag = text;
+        params.tag = text;
         break;
       default:
         break;
@@ -201,12 +199,7 @@ export function readCanonicalSignatureHeaders(
 
   return {
     components,
-    created,
-    expires,
-    nonce,
-    keyid,
-    alg,
-    tag,
+    params,
     signatureParamsValue: input.slice(LABEL_PREFIX.length),
     encodedSignature,
   };

@@ -1,5 +1,6 @@
 import {
   BinaryEncodingError,
+  base64UrlStrictDecodedLength,
   decodeBase64Tolerant,
   decodeBase64UrlStrict,
   decodeSfBinaryStrict,
@@ -81,12 +82,11 @@ export function parseSignatureHeaders(
   const canonical = readCanonicalSignatureHeaders(signatureInput, signature);
   if (canonical !== undefined) {
     // The common shape: same result as below, without building the RFC 8941 tree.
-    const { created, expires, nonce, keyid, alg, tag } = canonical;
-    if (nonce !== undefined) checkNonce(nonce);
+    if (canonical.params.nonce !== undefined) checkNonce(canonical.params.nonce);
     return {
       label: SIGNATURE_LABEL,
       components: canonical.components,
-      params: withoutUndefined({ created, expires, nonce, keyid, alg, tag }),
+      params: canonical.params,
       signatureParamsValue: canonical.signatureParamsValue,
       signature: decodeSignature(canonical.encodedSignature, profile),
     };
@@ -133,20 +133,6 @@ export function parseSignatureHeadersStrictly(
     signature: signatureBytes,
   };
 }
-
-/** The parameters the signer sent, as {@link readParams} reports them (absent keys left out). */
-function withoutUndefined(
-  params: Record<keyof SignatureParams, number | string | undefined>,
-): SignatureParams {
-  const present: Record<string, number | string> = {};
-  for (const key of PARAM_KEYS) {
-    const value = params[key];
-    if (value !== undefined) present[key] = value;
-  }
-  return present as SignatureParams;
-}
-
-const PARAM_KEYS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'] as const;
 
 /**
  * Parses a covered `Content-Digest` (RFC 9530: a dictionary of byte sequences) and decodes each value:
@@ -392,16 +378,14 @@ function readParams(selected: SfInnerList): SignatureParams {
 
 /** §a.3: unpadded base64url of at least 16 bytes, in every profile. [gap] The code is ours: malformed. */
 function checkNonce(nonce: string): void {
-  let decoded: Buffer;
+  let bytes: number;
   try {
-    decoded = decodeBase64UrlStrict(nonce);
+    bytes = base64UrlStrictDecodedLength(nonce);
   } catch (error) {
     throw malformedEncoding('nonce', error);
   }
-  if (decoded.length < MIN_NONCE_BYTES) {
-    throw malformed('nonce decodes to fewer than 16 bytes', 'nonce_too_short', {
-      bytes: decoded.length,
-    });
+  if (bytes < MIN_NONCE_BYTES) {
+    throw malformed('nonce decodes to fewer than 16 bytes', 'nonce_too_short', { bytes });
   }
 }
 

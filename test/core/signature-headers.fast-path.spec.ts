@@ -75,12 +75,14 @@ describe('signature header fast path', () => {
     const read = readCanonicalSignatureHeaders(TYPICAL_INPUT, TYPICAL_SIGNATURE);
     expect(read).toEqual({
       components: ['@method', '@target-uri', '@authority', 'content-type', 'content-digest'],
-      created: 1776520800,
-      expires: 1776521100,
-      nonce: NONCE,
-      keyid: 'test-ed25519-2026',
-      alg: 'ed25519',
-      tag: 'adcp/request-signing/v1',
+      params: {
+        created: 1776520800,
+        expires: 1776521100,
+        nonce: NONCE,
+        keyid: 'test-ed25519-2026',
+        alg: 'ed25519',
+        tag: 'adcp/request-signing/v1',
+      },
       signatureParamsValue: TYPICAL_INPUT.slice('sig1='.length),
       encodedSignature: SIGNATURE_BYTES.toString('base64'),
     });
