@@ -54,6 +54,8 @@ async function startRedis(): Promise<{ child: ChildProcess; client: Redis } | un
       lazyConnect: true,
       retryStrategy: () => null,
     });
+    // Refused connections while the server starts are expected; without a listener ioredis prints them.
+    client.on('error', () => {});
     try {
       await client.connect();
       await client.ping();
