@@ -20,7 +20,8 @@ import type { FieldLines, SignatureParams } from './signature-headers.parser.js'
 
 /** What the fast path read: the same fields the strict path derives, before nonce and signature decoding. */
 export interface CanonicalSignatureHeaders {
-  readonly components: string[];
+  /** Shared and frozen for the common lists: never mutate. */
+  readonly components: readonly string[];
   /** The six AdCP parameters that are present (the nonce not yet checked). */
   readonly params: SignatureParams;
   readonly signatureParamsValue: string;
@@ -73,6 +74,32 @@ function hasClass(c: number, flag: number): boolean {
   return c < 128 && (CLASSES[c]! & flag) !== 0;
 }
 
+/**
+ * Component lists AdCP signers send, shared (frozen) instead of rebuilt per request: a body-bearing call
+ * with `content-digest` (3.2 and legacy `required`), one without (legacy `either`/`forbidden`), a GET.
+ */
+const COMMON_COMPONENT_LISTS: readonly (readonly [text: string, list: readonly string[]])[] = [
+  ['@method', '@target-uri', '@authority', 'content-type', 'content-digest'],
+  ['@method', '@target-uri', '@authority', 'content-type'],
+  ['@method', '@target-uri', '@authority'],
+].map((list) => [`(${list.map((name) => `"${name}"`).join(' ')})`, Object.freeze(list)] as const);
+
+/** The six AdCP parameters, in the strict path's order; a key's index is also its duplicate bit. */
+const PARAMETER_KEYS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'] as const;
+const PARAMETERS: readonly (readonly [prefix: string, index: number])[] = PARAMETER_KEYS.map(
+  (key, index) => [`;${key}=`, index] as const,
+);
+/** `created` and `expires` (indexes 0 and 1) are integers; the rest are strings. */
+const FIRST_STRING_PARAMETER = 2;
+const ALL_PARAMETERS = (1 << PARAMETER_KEYS.length) - 1;
+
+/** String values nearly every request carries, shared instead of sliced per request. */
+const COMMON_VALUES: readonly string[] = [
+  'ed25519',
+  'ecdsa-p256-sha256',
+  'adcp/request-signing/v1',
+];
+
 /** Reads the common shape, or returns `undefined` for anything else (the strict parser then decides). */
 export function readCanonicalSignatureHeaders(
   signatureInput: FieldLines,
@@ -81,77 +108,79 @@ export function readCanonicalSignatureHeaders(
   const input = singleLine(signatureInput);
   const encodedSignature = readSignature(singleLine(signature));
   if (input === undefined || encodedSignature === undefined) return undefined;
-  if (input.length > MAX_FIELD_LENGTH || !input.startsWith(SIGNATURE_INPUT_PREFIX))
+  if (input.length > MAX_FIELD_LENGTH || !input.startsWith(SIGNATURE_INPUT_PREFIX)) {
     return undefined;
-
+  }
   const length = input.length;
-  const components: string[] = [];
-  let pos = SIGNATURE_INPUT_PREFIX.length;
-  // Components: `"name"` separated by exactly one space, then `)`.
-  for (;;) {
-    if (pos >= length) return undefined;
-    if (input.charCodeAt(pos) === CLOSE_PAREN && components.length > 0) {
-      pos++;
+  let components: readonly string[] | undefined;
+  let pos = LABEL_PREFIX.length;
+  // Indexed loops throughout: this runs per request, and iterators would allocate.
+  for (let i = 0; i < COMMON_COMPONENT_LISTS.length; i++) {
+    const [text, list] = COMMON_COMPONENT_LISTS[i]!;
+    if (input.startsWith(text, pos)) {
+      components = list;
+      pos += text.length;
       break;
     }
-    if (components.length > 0) {
-      if (input.charCodeAt(pos) !== SP) return undefined;
-      pos++;
-    }
-    if (input.charCodeAt(pos) !== DQUOTE) return undefined;
-    const start = pos + 1;
-    let end = start;
-    if (input.charCodeAt(end) === AT) end++;
-    while (end < length && hasClass(input.charCodeAt(end), COMPONENT_CHAR)) end++;
-    const nameStart = input.charCodeAt(start) === AT ? start + 1 : start;
-    if (end === nameStart || input.charCodeAt(end) !== DQUOTE) return undefined;
-    const name = input.slice(start, end);
-    if (components.length >= MAX_FAST_ITEMS || components.includes(name)) return undefined;
-    components.push(name);
-    pos = end + 1;
   }
-
-  // Parameters: `;key=value`, value a canonical integer or an escape-free string.
-  const params: {
-    created?: number;
-    expires?: number;
-    nonce?: string;
-    keyid?: string;
-    alg?: string;
-    tag?: string;
-  } = {};
-  const keys: string[] = [];
-  while (pos < length) {
-    if (input.charCodeAt(pos) !== SEMICOLON || !hasClass(input.charCodeAt(pos + 1), KEY_START)) {
-      return undefined;
-    }
-    const keyStart = pos + 1;
-    pos = keyStart + 1;
-    while (pos < length && hasClass(input.charCodeAt(pos), KEY_CHAR)) pos++;
-    const key = input.slice(keyStart, pos);
-    if (input.charCodeAt(pos) !== EQUALS || keys.length >= MAX_FAST_ITEMS || keys.includes(key)) {
-      return undefined;
-    }
-    keys.push(key);
+  if (components === undefined) {
     pos++;
-    const c = input.charCodeAt(pos);
-    let text: string | undefined;
-    let integer: number | undefined;
-    if (c === DQUOTE) {
+    const read: string[] = [];
+    // Components: `"name"` separated by exactly one space, then `)`.
+    for (;;) {
+      if (pos >= length) return undefined;
+      if (input.charCodeAt(pos) === CLOSE_PAREN && read.length > 0) {
+        pos++;
+        break;
+      }
+      if (read.length > 0) {
+        if (input.charCodeAt(pos) !== SP) return undefined;
+        pos++;
+      }
+      if (input.charCodeAt(pos) !== DQUOTE) return undefined;
       const start = pos + 1;
       let end = start;
-      for (; end < length; end++) {
-        const s = input.charCodeAt(end);
-        if (s === DQUOTE) break;
-        // Escapes are legal but not canonical-by-construction; controls and non-ASCII are errors.
-        if (s === BACKSLASH || s < SP || s > 0x7e) return undefined;
-      }
-      if (end >= length) return undefined;
-      text = input.slice(start, end);
+      if (input.charCodeAt(end) === AT) end++;
+      while (end < length && hasClass(input.charCodeAt(end), COMPONENT_CHAR)) end++;
+      const nameStart = input.charCodeAt(start) === AT ? start + 1 : start;
+      if (end === nameStart || input.charCodeAt(end) !== DQUOTE) return undefined;
+      const name = input.slice(start, end);
+      if (read.length >= MAX_FAST_ITEMS || read.includes(name)) return undefined;
+      read.push(name);
       pos = end + 1;
-    } else if (c >= DIGIT_0 && c <= DIGIT_9) {
+    }
+    components = read;
+  }
+
+  // Parameters: `;key=value` for the six AdCP keys only, each once, with a canonical integer or an
+  // escape-free string. Any other parameter (legal, signed, ignored) goes the strict way.
+  const values: (string | number | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
+  let seen = 0;
+  while (pos < length) {
+    let parameter: (typeof PARAMETERS)[number] | undefined;
+    for (let i = 0; i < PARAMETERS.length; i++) {
+      if (input.startsWith(PARAMETERS[i]![0], pos)) {
+        parameter = PARAMETERS[i];
+        break;
+      }
+    }
+    if (parameter === undefined || (seen & (1 << parameter[1])) !== 0) return undefined;
+    const index = parameter[1];
+    seen |= 1 << index;
+    pos += parameter[0].length;
+    const c = input.charCodeAt(pos);
+    if (index < FIRST_STRING_PARAMETER) {
+      // A string, decimal, leading zero or over-long integer here is the strict parser's to judge.
+      if (c < DIGIT_0 || c > DIGIT_9) return undefined;
       const start = pos;
-      integer = 0;
+      let integer = 0;
       while (pos < length) {
         const d = input.charCodeAt(pos);
         if (d < DIGIT_0 || d > DIGIT_9) break;
@@ -159,50 +188,61 @@ export function readCanonicalSignatureHeaders(
         pos++;
       }
       const digits = pos - start;
-      // A leading zero, a decimal point or an over-long integer is not canonical: strict parser.
       if (digits > MAX_INTEGER_DIGITS || (digits > 1 && c === DIGIT_0)) return undefined;
       if (pos < length && input.charCodeAt(pos) !== SEMICOLON) return undefined;
-    } else {
-      return undefined;
+      values[index] = integer;
+      continue;
     }
-    // A known parameter of the wrong type is an error the strict path reports; unknown ones are
-    // signed (they stay in the serialized value) but otherwise ignored, as there.
-    switch (key) {
-      case 'created':
-        if (integer === undefined) return undefined;
-        params.created = integer;
-        break;
-      case 'expires':
-        if (integer === undefined) return undefined;
-        params.expires = integer;
-        break;
-      case 'nonce':
-        if (text === undefined) return undefined;
-        params.nonce = text;
-        break;
-      case 'keyid':
-        if (text === undefined) return undefined;
-        params.keyid = text;
-        break;
-      case 'alg':
-        if (text === undefined) return undefined;
-        params.alg = text;
-        break;
-      case 'tag':
-        if (text === undefined) return undefined;
-        params.tag = text;
-        break;
-      default:
-        break;
+    if (c !== DQUOTE) return undefined;
+    const start = pos + 1;
+    let end = start;
+    for (; end < length; end++) {
+      const s = input.charCodeAt(end);
+      if (s === DQUOTE) break;
+      // Escapes are legal but not canonical-by-construction; controls and non-ASCII are errors.
+      if (s === BACKSLASH || s < SP || s > 0x7e) return undefined;
     }
+    if (end >= length) return undefined;
+    values[index] = stringValue(input, start, end);
+    pos = end + 1;
+    if (pos < length && input.charCodeAt(pos) !== SEMICOLON) return undefined;
   }
 
   return {
     components,
-    params,
+    params: paramsOf(values, seen),
     signatureParamsValue: input.slice(LABEL_PREFIX.length),
     encodedSignature,
   };
+}
+
+/** The parameters read, as the strict path reports them: present keys only, header order aside. */
+function paramsOf(values: readonly (string | number | undefined)[], seen: number): SignatureParams {
+  if (seen === ALL_PARAMETERS) {
+    // The usual case, as one object literal (one allocation, fields in-object).
+    return {
+      created: values[0] as number,
+      expires: values[1] as number,
+      nonce: values[2] as string,
+      keyid: values[3] as string,
+      alg: values[4] as string,
+      tag: values[5] as string,
+    };
+  }
+  const params: Record<string, string | number> = {};
+  for (let i = 0; i < PARAMETER_KEYS.length; i++) {
+    if ((seen & (1 << i)) !== 0) params[PARAMETER_KEYS[i]!] = values[i]!;
+  }
+  return params as SignatureParams;
+}
+
+/** `input[start, end)`, as one of the shared common values when it is one. */
+function stringValue(input: string, start: number, end: number): string {
+  for (let i = 0; i < COMMON_VALUES.length; i++) {
+    const value = COMMON_VALUES[i]!;
+    if (value.length === end - start && input.startsWith(value, start)) return value;
+  }
+  return input.slice(start, end);
 }
 
 /** A `Content-Digest` with one member and no parameters, e.g. `sha-256=:<base64>:`. */

@@ -277,6 +277,21 @@ describe('strict JSON: duplicate keys (step 14a)', () => {
     expect(failureReason(scanJsonForDuplicateKeys('{"a":1,"a":2'))).toBe('invalid_json');
     expect(failureReason(scanJsonForDuplicateKeys('{"a":1,"a":2}x'))).toBe('invalid_json');
   });
+
+  it('carries nothing from one scan to the next (the scanner reuses its stacks)', () => {
+    const manyKeys = (prefix: string) =>
+      Array.from({ length: 20 }, (_, i) => `"${prefix}${i}":${i}`).join(',');
+    // Escaped keys and a large object leave texts and sets behind in the first scans...
+    expect(duplicatesOf(scanJsonForDuplicateKeys(`{"\\u0078":1,${manyKeys('k')},"x":2}`))).toEqual([
+      'x',
+    ]);
+    expect(failureReason(scanJsonForDuplicateKeys(`{"a":{${manyKeys('k')}`))).toBe('invalid_json');
+    // ...which must neither invent duplicates in later documents nor hide real ones.
+    expect(scanJsonForDuplicateKeys(`{"x":1,${manyKeys('k')}}`)).toEqual({ ok: true });
+    expect(scanJsonForDuplicateKeys('{"a":{"x":1},"b":{"x":1}}')).toEqual({ ok: true });
+    expect(duplicatesOf(scanJsonForDuplicateKeys('{"b":1,"b":2}'))).toEqual(['b']);
+    expect(scanJsonForDuplicateKeys(Buffer.from('{"b":1}'))).toEqual({ ok: true });
+  });
 });
 
 describe('strict JSON: UTF-8', () => {

@@ -46,7 +46,8 @@ export function verifyContentDigest(
   body: Uint8Array,
 ): ContentDigestVerification {
   let checked = 0;
-  for (const algorithm of SUPPORTED_CONTENT_DIGEST_ALGORITHMS) {
+  for (let i = 0; i < SUPPORTED_CONTENT_DIGEST_ALGORITHMS.length; i++) {
+    const algorithm = SUPPORTED_CONTENT_DIGEST_ALGORITHMS[i]!;
     const expected = digests.get(algorithm);
     if (expected === undefined) continue;
     checked++;
