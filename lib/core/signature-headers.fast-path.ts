@@ -89,6 +89,11 @@ const PARAMETER_KEYS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'] as
 const PARAMETERS: readonly (readonly [prefix: string, index: number])[] = PARAMETER_KEYS.map(
   (key, index) => [`;${key}=`, index] as const,
 );
+const PARAMETER_BY_INITIAL: readonly ((typeof PARAMETERS)[number] | undefined)[] = (() => {
+  const table: ((typeof PARAMETERS)[number] | undefined)[] = new Array(128).fill(undefined);
+  for (const parameter of PARAMETERS) table[parameter[0].charCodeAt(1)] = parameter;
+  return table;
+})();
 /** `created` and `expires` (indexes 0 and 1) are integers; the rest are strings. */
 const FIRST_STRING_PARAMETER = 2;
 const ALL_PARAMETERS = (1 << PARAMETER_KEYS.length) - 1;
@@ -117,7 +122,8 @@ export function readCanonicalSignatureHeaders(
   // Indexed loops throughout: this runs per request, and iterators would allocate.
   for (let i = 0; i < COMMON_COMPONENT_LISTS.length; i++) {
     const [text, list] = COMMON_COMPONENT_LISTS[i]!;
-    if (input.startsWith(text, pos)) {
+    // slice + === is a native compare; startsWith is several times slower on a 70-character prefix.
+    if (input.slice(pos, pos + text.length) === text) {
       components = list;
       pos += text.length;
       break;
@@ -164,13 +170,9 @@ export function readCanonicalSignatureHeaders(
   ];
   let seen = 0;
   while (pos < length) {
-    let parameter: (typeof PARAMETERS)[number] | undefined;
-    for (let i = 0; i < PARAMETERS.length; i++) {
-      if (input.startsWith(PARAMETERS[i]![0], pos)) {
-        parameter = PARAMETERS[i];
-        break;
-      }
-    }
+    // The six keys start with six different letters: one comparison identifies the key.
+    const parameter = PARAMETER_BY_INITIAL[input.charCodeAt(pos + 1)];
+    if (parameter !== undefined && !input.startsWith(parameter[0], pos)) return undefined;
     if (parameter === undefined || (seen & (1 << parameter[1])) !== 0) return undefined;
     const index = parameter[1];
     seen |= 1 << index;
@@ -195,6 +197,13 @@ export function readCanonicalSignatureHeaders(
     }
     if (c !== DQUOTE) return undefined;
     const start = pos + 1;
+    const common = commonValueAt(input, start);
+    if (common !== undefined) {
+      values[index] = common;
+      pos = start + common.length + 1;
+      if (pos < length && input.charCodeAt(pos) !== SEMICOLON) return undefined;
+      continue;
+    }
     let end = start;
     for (; end < length; end++) {
       const s = input.charCodeAt(end);
@@ -203,7 +212,7 @@ export function readCanonicalSignatureHeaders(
       if (s === BACKSLASH || s < SP || s > 0x7e) return undefined;
     }
     if (end >= length) return undefined;
-    values[index] = stringValue(input, start, end);
+    values[index] = input.slice(start, end);
     pos = end + 1;
     if (pos < length && input.charCodeAt(pos) !== SEMICOLON) return undefined;
   }
@@ -236,13 +245,15 @@ function paramsOf(values: readonly (string | number | undefined)[], seen: number
   return params as SignatureParams;
 }
 
-/** `input[start, end)`, as one of the shared common values when it is one. */
-function stringValue(input: string, start: number, end: number): string {
+/** The shared common value that `input` holds at `start`, closing quote included, if any. */
+function commonValueAt(input: string, start: number): string | undefined {
   for (let i = 0; i < COMMON_VALUES.length; i++) {
     const value = COMMON_VALUES[i]!;
-    if (value.length === end - start && input.startsWith(value, start)) return value;
+    if (input.charCodeAt(start + value.length) === DQUOTE && input.startsWith(value, start)) {
+      return value;
+    }
   }
-  return input.slice(start, end);
+  return undefined;
 }
 
 /** A `Content-Digest` with one member and no parameters, e.g. `sha-256=:<base64>:`. */
