@@ -3,8 +3,6 @@
  * concurrency, in one process and one run. Starts a throwaway `redis-server` on 127.0.0.1; returns
  * `undefined` when the binary is missing.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { InMemoryReplayStore } from '../lib/core/in-memory-replay.store.js';
 import { InMemoryRevocationChecker } from '../lib/core/in-memory-revocation.checker.js';
@@ -17,6 +15,7 @@ import {
 import { StaticJwksResolver } from '../lib/core/static-jwks.resolver.js';
 import { RedisReplayStore } from '../lib/redis/redis-replay.store.js';
 import { generateSigningKey } from '../lib/testing/key-generation.js';
+import { hasRedisServer, LocalRedisServer } from '../lib/testing/local-redis-server.js';
 import { signRequest } from '../lib/testing/request-signer.js';
 
 const AGENT_URL = 'https://buyer.bench.example/agent';
@@ -28,45 +27,12 @@ export interface RedisThroughput {
   concurrency: number;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(): Promise<{ child: ChildProcess; client: Redis } | undefined> {
-  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const client = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      retryStrategy: () => null,
-    });
-    // Refused connections while the server starts are expected; without a listener ioredis prints them.
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.ping();
-      return { child, client };
-    } catch {
-      client.disconnect();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  child.kill('SIGKILL');
-  return undefined;
+async function startRedis(): Promise<{ server: LocalRedisServer; client: Redis } | undefined> {
+  if (!hasRedisServer()) return undefined;
+  const server = await LocalRedisServer.start();
+  const client = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true });
+  await client.connect();
+  return { server, client };
 }
 
 /** Median verifications per second of each store over `runs` interleaved runs of `perRun` requests. */
@@ -129,6 +95,6 @@ export async function measureRedisThroughput(
     return { memoryOps: median(memoryOps), redisOps: median(redisOps), concurrency };
   } finally {
     redis.client.disconnect();
-    redis.child.kill('SIGKILL');
+    await redis.server.stop();
   }
 }

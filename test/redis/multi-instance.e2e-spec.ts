@@ -7,12 +7,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { systemClock } from '../../lib/core/clock.js';
+import { freeLoopbackPort } from '../../lib/testing/loopback-port.js';
 import { LocalCounterparty } from '../../sample/local-counterparty.js';
 import { hasRedisServer, LocalRedisServer } from '../support/redis-server.js';
 
@@ -24,17 +24,6 @@ const available = hasRedisServer();
 const describeRedis = available ? describe : describe.skip;
 if (!available && process.env.CI === 'true') {
   throw new Error('redis-server is required in CI (.ci/run installs it with apt-get)');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** POSTs with the public Host header (what a load balancer forwards); answers status and error code. */
@@ -78,7 +67,7 @@ describeRedis('two sample instances sharing one Redis replay store', () => {
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, counterparty.caCertificatePem);
     for (let i = 0; i < 2; i++) {
-      const port = await freePort();
+      const port = await freeLoopbackPort();
       const child = spawn(process.execPath, [join(ROOT, 'build/sample/main.js')], {
         cwd: ROOT,
         stdio: 'ignore',

@@ -5,7 +5,7 @@ import { buildHealthReport } from '../../lib/nest/adcp-signing-health.report.js'
 import { RedisReplayStore } from '../../lib/redis/redis-replay.store.js';
 import { generateSigningKey } from '../../lib/testing/key-generation.js';
 import { signRequest } from '../../lib/testing/request-signer.js';
-import { hasRedisServer, LocalRedisServer } from '../support/redis-server.js';
+import { connectFailFast, hasRedisServer, LocalRedisServer } from '../support/redis-server.js';
 import { makeVerifier, NOW_MS, toInput } from '../support/verifier-fixture.js';
 
 const available = hasRedisServer();
@@ -23,7 +23,7 @@ describeRedis('RedisReplayStore against a real redis-server on 127.0.0.1', () =>
   let server: LocalRedisServer;
   const clients: Redis[] = [];
   const client = async () => {
-    const c = await server.client();
+    const c = await connectFailFast(server);
     clients.push(c);
     return c;
   };
