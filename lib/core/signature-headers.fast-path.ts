@@ -10,9 +10,9 @@
  * `@signature-params` value is simply the text after `sig1=`.
  *
  * It is deliberately narrow: one field line per header, exactly one member labelled `sig1`, components
- * that are valid lowercase identifiers listed once with single spaces, parameters whose values are
- * canonical non-negative integers or escape-free strings, no repeated parameter, no whitespace anywhere
- * else. Anything outside that returns `undefined` and the caller runs the strict parser, which owns
+ * that are valid lowercase identifiers listed once with single spaces, only the six AdCP parameters
+ * (each at most once; `created`/`expires` canonical non-negative integers, the others escape-free
+ * strings), no whitespace anywhere else. Anything outside that returns `undefined` and the caller runs the strict parser, which owns
  * every error. So the fast path never decides a rejection; a property test pins that whatever it
  * accepts, the strict parser reads identically.
  */
