@@ -85,7 +85,10 @@ async function breakdown(alg: 'EdDSA' | 'ES256'): Promise<void> {
   const stores = new Map<string, InMemoryReplayStore>();
   const insert = (row: string, nonce: string) => {
     let store = stores.get(row);
-    if (store === undefined) stores.set(row, (store = new InMemoryReplayStore()));
+    if (store === undefined) {
+      store = new InMemoryReplayStore();
+      stores.set(row, store);
+    }
     const nowMs = Date.now();
     if (store.checkAndInsert('k', nonce, expiresAtMs(nowMs), nowMs) !== 'ok')
       throw new Error('replay');
