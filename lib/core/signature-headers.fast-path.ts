@@ -10,9 +10,9 @@
  * `@signature-params` value is simply the text after `sig1=`.
  *
  * It is deliberately narrow: one field line per header, exactly one member labelled `sig1`, components
- * that are valid lowercase identifiers listed once with single spaces, only the six AdCP parameters
- * (each at most once; `created`/`expires` canonical non-negative integers, the others escape-free
- * strings), no whitespace anywhere else. Anything outside that returns `undefined` and the caller runs the strict parser, which owns
+ * that are valid lowercase identifiers listed once with single spaces, exactly the six AdCP parameters
+ * (each once; `created`/`expires` canonical non-negative integers, the others escape-free strings), no
+ * whitespace anywhere else. Anything outside that returns `undefined` and the caller runs the strict parser, which owns
  * every error. So the fast path never decides a rejection; a property test pins that whatever it
  * accepts, the strict parser reads identically.
  */
@@ -22,7 +22,7 @@ import type { FieldLines, SignatureParams } from './signature-headers.parser.js'
 export interface CanonicalSignatureHeaders {
   /** Shared and frozen for the common lists: never mutate. */
   readonly components: readonly string[];
-  /** The six AdCP parameters that are present (the nonce not yet checked). */
+  /** The six AdCP parameters, all present (the nonce not yet checked). */
   readonly params: SignatureParams;
   readonly signatureParamsValue: string;
   /** The undecoded byte-sequence text between the colons of `Signature`. */
@@ -180,7 +180,8 @@ export function readCanonicalSignatureHeaders(
     const c = input.charCodeAt(pos);
     if (index < FIRST_STRING_PARAMETER) {
       // A string, decimal, leading zero or over-long integer here is the strict parser's to judge.
-      if (c < DIGIT_0 || c > DIGIT_9) return undefined;
+      // Written so that NaN (the header ends right after `=`) fails too: an empty value is malformed.
+      if (!(c >= DIGIT_0 && c <= DIGIT_9)) return undefined;
       const start = pos;
       let integer = 0;
       while (pos < length) {
@@ -217,32 +218,21 @@ export function readCanonicalSignatureHeaders(
     if (pos < length && input.charCodeAt(pos) !== SEMICOLON) return undefined;
   }
 
+  // A missing parameter fails at step 2 anyway; the strict path reports it with the header's key order.
+  if (seen !== ALL_PARAMETERS) return undefined;
   return {
     components,
-    params: paramsOf(values, seen),
-    signatureParamsValue: input.slice(LABEL_PREFIX.length),
-    encodedSignature,
-  };
-}
-
-/** The parameters read, as the strict path reports them: present keys only, header order aside. */
-function paramsOf(values: readonly (string | number | undefined)[], seen: number): SignatureParams {
-  if (seen === ALL_PARAMETERS) {
-    // The usual case, as one object literal (one allocation, fields in-object).
-    return {
+    params: {
       created: values[0] as number,
       expires: values[1] as number,
       nonce: values[2] as string,
       keyid: values[3] as string,
       alg: values[4] as string,
       tag: values[5] as string,
-    };
-  }
-  const params: Record<string, string | number> = {};
-  for (let i = 0; i < PARAMETER_KEYS.length; i++) {
-    if ((seen & (1 << i)) !== 0) params[PARAMETER_KEYS[i]!] = values[i]!;
-  }
-  return params as SignatureParams;
+    },
+    signatureParamsValue: input.slice(LABEL_PREFIX.length),
+    encodedSignature,
+  };
 }
 
 /** The shared common value that `input` holds at `start`, closing quote included, if any. */
