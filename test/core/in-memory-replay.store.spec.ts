@@ -129,6 +129,33 @@ describe('InMemoryReplayStore', () => {
     });
   });
 
+  describe('a keyid whose entries have all expired (after an idle period)', () => {
+    it('is dropped whole: exact counts, nonces usable again, and the keyid starts afresh', () => {
+      const { store, alerts } = storeWithLog({ perKeyidCap: 3 });
+      for (const [i, nonce] of ['a', 'b', 'c'].entries()) {
+        store.checkAndInsert('idle', nonce, T0 + 1000 * (i + 1), T0);
+      }
+      store.checkAndInsert('busy', 'x', T0 + 1000, T0);
+      store.checkAndInsert('busy', 'y', T0 + 9000, T0);
+      expect(alerts).toEqual(['idle']);
+      // 'idle' has expired entirely; 'busy' only partly.
+      expect(store.isCapReached('idle', T0 + 5000)).toBe(false);
+      expect(store.size).toBe(1);
+      expect(store.checkAndInsert('busy', 'y', T0, T0 + 5000)).toBe('replayed');
+      expect(store.checkAndInsert('busy', 'x', T0, T0 + 5000)).toBe('ok');
+      for (const nonce of ['a', 'b', 'c']) {
+        expect(store.checkAndInsert('idle', nonce, T0 + 20_000, T0 + 5000)).toBe('ok');
+      }
+      expect(store.checkAndInsert('idle', 'a', T0 + 20_000, T0 + 5000)).toBe('replayed');
+      expect(store.checkAndInsert('idle', 'd', T0 + 20_000, T0 + 5000)).toBe('rate_abuse');
+      // The cap was reached anew, so the alert fires again.
+      expect(alerts).toEqual(['idle', 'idle']);
+      expect(store.size).toBe(4);
+      // Private state read on purpose: the dropped keyid's buckets left the heap with it.
+      expect(store['heap'].length).toBe(2);
+    });
+  });
+
   describe('per-keyid cap', () => {
     it('accepts exactly N entries, then answers rate_abuse and isCapReached is true', () => {
       const { store } = storeWithLog({ perKeyidCap: 3 });
