@@ -17,6 +17,7 @@
  * accepts, the strict parser reads identically.
  */
 import type { FieldLines, SignatureParams } from './signature-headers.parser.js';
+import { DEFAULT_MAX_FIELD_LENGTH } from './structured-fields/structured-field.parser.js';
 
 /** What the fast path read: the same fields the strict path derives, before nonce and signature decoding. */
 export interface CanonicalSignatureHeaders {
@@ -31,8 +32,8 @@ export interface CanonicalSignatureHeaders {
 
 const LABEL_PREFIX = 'sig1=';
 const SIGNATURE_INPUT_PREFIX = 'sig1=(';
-/** The strict parser's bound on a field (DEFAULT_MAX_FIELD_LENGTH); longer input goes its way. */
-const MAX_FIELD_LENGTH = 8192;
+/** The strict parser's bound on a field: longer input goes its way (and is refused there). */
+const MAX_FIELD_LENGTH = DEFAULT_MAX_FIELD_LENGTH;
 /** Beyond this, the pairwise duplicate scans would stop being cheap: hand over to the strict parser. */
 const MAX_FAST_ITEMS = 16;
 /** RFC 8941 sf-integer: at most 15 digits. */
