@@ -17,6 +17,13 @@
  * accepts, the strict parser reads identically.
  */
 import type { FieldLines, SignatureParams } from './signature-headers.parser.js';
+import {
+  BASE64_CHAR,
+  COMPONENT_CHAR,
+  hasCharClass,
+  KEY_CHAR,
+  KEY_START,
+} from './structured-fields/character-classes.js';
 import { DEFAULT_MAX_FIELD_LENGTH } from './structured-fields/structured-field.parser.js';
 
 /** What the fast path read: the same fields the strict path derives, before nonce and signature decoding. */
@@ -49,31 +56,6 @@ const AT = 0x40;
 const BACKSLASH = 0x5c;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
-
-const COMPONENT_CHAR = 1; // tchar minus uppercase (a lowercase field name)
-const KEY_START = 2; // lcalpha / "*"
-const KEY_CHAR = 4; // lcalpha / DIGIT / "_" / "-" / "." / "*"
-const BASE64_CHAR = 8; // both Base64 alphabets and "=": the profile decoder judges the text later
-const CLASSES = buildClasses();
-
-function buildClasses(): Uint8Array {
-  const table = new Uint8Array(128);
-  const add = (chars: string, flag: number) => {
-    for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)]! |= flag;
-  };
-  const lower = 'abcdefghijklmnopqrstuvwxyz';
-  const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-  const digits = '0123456789';
-  add(`${lower}${digits}!#$%&'*+-.^_\`|~`, COMPONENT_CHAR);
-  add(`${lower}*`, KEY_START);
-  add(`${lower}${digits}_-.*`, KEY_CHAR);
-  add(`${lower}${upper}${digits}+/=-_`, BASE64_CHAR);
-  return table;
-}
-
-function hasClass(c: number, flag: number): boolean {
-  return c < 128 && (CLASSES[c]! & flag) !== 0;
-}
 
 /**
  * Component lists AdCP signers send, shared (frozen) instead of rebuilt per request: a body-bearing call
@@ -148,7 +130,7 @@ export function readCanonicalSignatureHeaders(
       const start = pos + 1;
       let end = start;
       if (input.charCodeAt(end) === AT) end++;
-      while (end < length && hasClass(input.charCodeAt(end), COMPONENT_CHAR)) end++;
+      while (end < length && hasCharClass(input.charCodeAt(end), COMPONENT_CHAR)) end++;
       const nameStart = input.charCodeAt(start) === AT ? start + 1 : start;
       if (end === nameStart || input.charCodeAt(end) !== DQUOTE) return undefined;
       const name = input.slice(start, end);
@@ -263,12 +245,12 @@ export function readCanonicalContentDigest(value: FieldLines): CanonicalContentD
   if (
     line === undefined ||
     line.length > MAX_FIELD_LENGTH ||
-    !hasClass(line.charCodeAt(0), KEY_START)
+    !hasCharClass(line.charCodeAt(0), KEY_START)
   ) {
     return undefined;
   }
   let pos = 1;
-  while (pos < line.length && hasClass(line.charCodeAt(pos), KEY_CHAR)) pos++;
+  while (pos < line.length && hasCharClass(line.charCodeAt(pos), KEY_CHAR)) pos++;
   const encoded = readByteSequence(line, pos + 2);
   if (line.charCodeAt(pos) !== EQUALS || encoded === undefined) return undefined;
   return { algorithm: line.slice(0, pos), encoded };
@@ -281,7 +263,7 @@ function readByteSequence(line: string, start: number): string | undefined {
     return undefined;
   }
   for (let i = start; i < end; i++)
-    if (!hasClass(line.charCodeAt(i), BASE64_CHAR)) return undefined;
+    if (!hasCharClass(line.charCodeAt(i), BASE64_CHAR)) return undefined;
   return line.slice(start, end);
 }
 
@@ -290,14 +272,7 @@ function readSignature(line: string | undefined): string | undefined {
   if (line === undefined || line.length > MAX_FIELD_LENGTH || !line.startsWith(LABEL_PREFIX)) {
     return undefined;
   }
-  const start = LABEL_PREFIX.length + 1;
-  const end = line.length - 1;
-  if (end < start || line.charCodeAt(start - 1) !== COLON || line.charCodeAt(end) !== COLON) {
-    return undefined;
-  }
-  for (let i = start; i < end; i++)
-    if (!hasClass(line.charCodeAt(i), BASE64_CHAR)) return undefined;
-  return line.slice(start, end);
+  return readByteSequence(line, LABEL_PREFIX.length + 1);
 }
 
 function singleLine(value: FieldLines): string | undefined {

@@ -10,6 +10,7 @@ import {
   readCanonicalSignatureHeaders,
 } from './signature-headers.fast-path.js';
 import { SignatureVerificationError } from './signature-verification.error.js';
+import { COMPONENT_CHAR, hasCharClass } from './structured-fields/character-classes.js';
 import {
   parseDictionary,
   StructuredFieldParseError,
@@ -313,22 +314,12 @@ function readComponents(selected: SfInnerList): string[] {
   return components;
 }
 
-/** tchar minus uppercase letters (RFC 9110 §5.6.2): field names in a signature are lowercase. */
-const COMPONENT_CHARS = buildComponentChars();
-
-function buildComponentChars(): Uint8Array {
-  const table = new Uint8Array(128);
-  const chars = "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~";
-  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1;
-  return table;
-}
-
 function isComponentIdentifier(name: string): boolean {
   const start = name.charCodeAt(0) === 0x40 /* @ */ ? 1 : 0;
   if (name.length <= start) return false;
   for (let i = start; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c >= 128 || COMPONENT_CHARS[c] === 0) return false;
+    if (!hasCharClass(c, COMPONENT_CHAR)) return false;
   }
   return true;
 }

@@ -1,3 +1,11 @@
+import {
+  BASE64_CHAR,
+  charClassOf as classOf,
+  KEY_CHAR,
+  KEY_START,
+  TOKEN_CHAR,
+  TOKEN_START,
+} from './character-classes.js';
 import type {
   BareItem,
   SfBoolean,
@@ -55,31 +63,7 @@ export class StructuredFieldParseError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Character classes. `classOf` answers 0 for anything >= 0x80, so non-ASCII never matches a class.
-
-const TOKEN_CHAR = 1; // tchar / ":" / "/" (RFC 8941 §3.3.4: characters after the first of a token)
-const KEY_CHAR = 2; // lcalpha / DIGIT / "_" / "-" / "." / "*" (§3.1.2)
-const KEY_START = 4; // lcalpha / "*"
-const BASE64_CHAR = 8; // union of RFC 4648 §4 and §5 alphabets plus "=" (decoded per profile later)
-const TOKEN_START = 16; // ALPHA / "*"
-
-const CHAR_CLASS = buildCharClasses();
-
-function buildCharClasses(): Uint8Array {
-  const table = new Uint8Array(128);
-  const add = (chars: string, flag: number) => {
-    for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)]! |= flag;
-  };
-  const lower = 'abcdefghijklmnopqrstuvwxyz';
-  const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-  const digits = '0123456789';
-  add(lower + upper + digits + "!#$%&'*+-.^_`|~" + ':/', TOKEN_CHAR);
-  add(lower + digits + '_-.*', KEY_CHAR);
-  add(lower + '*', KEY_START);
-  add(lower + upper + digits + '+/=-_', BASE64_CHAR);
-  add(lower + upper + '*', TOKEN_START);
-  return table;
-}
+// Character classes: see character-classes.ts.
 
 const SP = 0x20;
 const HTAB = 0x09;
@@ -435,10 +419,6 @@ class Parser {
     this.pos = pos + 1;
     return c === 0x31;
   }
-}
-
-function classOf(c: number): number {
-  return c < 128 ? CHAR_CLASS[c]! : 0;
 }
 
 function isDigit(c: number): boolean {
