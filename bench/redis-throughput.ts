@@ -5,21 +5,15 @@
  */
 import { Redis } from 'ioredis';
 import { InMemoryReplayStore } from '../lib/core/in-memory-replay.store.js';
-import { InMemoryRevocationChecker } from '../lib/core/in-memory-revocation.checker.js';
-import type { ReplayStore } from '../lib/core/replay-store.interface.js';
-import { RequestSignatureVerifier } from '../lib/core/request-signature.verifier.js';
 import {
   normalizeHeaderNames,
   type SignedRequestInput,
 } from '../lib/core/signed-request.interface.js';
-import { StaticJwksResolver } from '../lib/core/static-jwks.resolver.js';
 import { RedisReplayStore } from '../lib/redis/redis-replay.store.js';
 import { generateSigningKey } from '../lib/testing/key-generation.js';
 import { hasRedisServer, LocalRedisServer } from '../lib/testing/local-redis-server.js';
 import { signRequest } from '../lib/testing/request-signer.js';
-
-const AGENT_URL = 'https://buyer.bench.example/agent';
-const URL = 'https://seller.bench.example/adcp/create_media_buy';
+import { BENCH_HOST, BENCH_URL, benchVerifier, oneKilobyteBody } from './bench-fixtures.js';
 
 export interface RedisThroughput {
   memoryOps: number;
@@ -45,35 +39,23 @@ export async function measureRedisThroughput(
   if (redis === undefined) return undefined;
   try {
     const { privateJwk, publicJwk } = generateSigningKey({ kid: 'bench-redis' });
-    const body = Buffer.from(JSON.stringify({ plan_id: 'plan_bench', note: 'x'.repeat(900) }));
-    const makeVerifier = (replayStore: ReplayStore) => {
-      const revocation = new InMemoryRevocationChecker();
-      revocation.setList(AGENT_URL, {
-        issuer: AGENT_URL,
-        updated: new Date().toISOString(),
-        next_update: new Date(Date.now() + 30 * 60_000).toISOString(),
-        revoked_kids: [],
-      });
-      return new RequestSignatureVerifier({
-        jwksResolver: new StaticJwksResolver([
-          { agentUrl: AGENT_URL, jwks: { keys: [publicJwk] } },
-        ]),
-        revocationChecker: revocation,
-        replayStore,
-      });
-    };
-    const memory = makeVerifier(new InMemoryReplayStore());
-    const shared = makeVerifier(
+    const body = oneKilobyteBody();
+    const memory = benchVerifier(publicJwk, new InMemoryReplayStore());
+    const shared = benchVerifier(
+      publicJwk,
       new RedisReplayStore(redis.client, { keyPrefix: 'bench:', commandTimeoutMs: 5_000 }),
     );
     const makeRequests = (count: number): SignedRequestInput[] =>
       Array.from({ length: count }, () => {
-        const signed = signRequest({ method: 'POST', url: URL, body }, { privateJwk });
+        const signed = signRequest({ method: 'POST', url: BENCH_URL, body }, { privateJwk });
         const headers = normalizeHeaderNames(signed.headers);
-        headers['host'] = 'seller.bench.example';
-        return { method: 'POST', url: URL, headers, body };
+        headers['host'] = BENCH_HOST;
+        return { method: 'POST', url: BENCH_URL, headers, body };
       });
-    const run = async (verifier: RequestSignatureVerifier, requests: SignedRequestInput[]) => {
+    const run = async (
+      verifier: ReturnType<typeof benchVerifier>,
+      requests: SignedRequestInput[],
+    ) => {
       let next = 0;
       const worker = async () => {
         while (next < requests.length) await verifier.verify(requests[next++]!);

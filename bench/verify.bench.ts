@@ -13,37 +13,23 @@
 import { createPublicKey, hash, type KeyObject, verify } from 'node:crypto';
 import { scanJsonForDuplicateKeys } from '../lib/core/body/strict-json.parser.js';
 import { InMemoryReplayStore } from '../lib/core/in-memory-replay.store.js';
-import { InMemoryRevocationChecker } from '../lib/core/in-memory-revocation.checker.js';
-import { RequestSignatureVerifier } from '../lib/core/request-signature.verifier.js';
 import {
   normalizeHeaderNames,
   type SignedRequestInput,
 } from '../lib/core/signed-request.interface.js';
-import { StaticJwksResolver } from '../lib/core/static-jwks.resolver.js';
 import { generateSigningKey } from '../lib/testing/key-generation.js';
 import { signRequest } from '../lib/testing/request-signer.js';
+import {
+  asReceived,
+  BENCH_HOST,
+  BENCH_URL,
+  benchVerifier,
+  oneKilobyteBody,
+} from './bench-fixtures.js';
 import { measureRedisThroughput } from './redis-throughput.js';
 import { measureIdleSweep, measureReplayMemory } from './replay-memory.js';
 
 const RUNS = 5;
-const AGENT_URL = 'https://buyer.bench.example/agent';
-const URL = 'https://seller.bench.example/adcp/create_media_buy';
-
-/** A JSON body of about 1 KB, shaped like a create_media_buy call. */
-function oneKilobyteBody(): Buffer {
-  const packages = [];
-  for (let i = 0; packages.length < 9; i++) {
-    packages.push({
-      package_id: `pkg_${i}`,
-      products: [`product_${i}_a`, `product_${i}_b`],
-      budget: { amount: 1000 + i, currency: 'USD' },
-      pacing: 'even',
-    });
-  }
-  const body = Buffer.from(JSON.stringify({ plan_id: 'plan_bench', buyer_ref: 'ref-1', packages }));
-  return body.subarray(0, body.length); // ~1 KB
-}
-
 interface AlgorithmResult {
   floorOps: number;
   verifyOps: number;
@@ -60,43 +46,21 @@ interface BenchRequest {
   nonce: string;
 }
 
-/**
- * A header value as Node's HTTP parser hands it over: a flat one-byte string. The signer builds its
- * headers with template literals (V8 ropes), which would otherwise be flattened inside the timed loop.
- */
-function asReceived(value: string): string {
-  return Buffer.from(value, 'latin1').toString('latin1');
-}
-
 async function benchAlgorithm(alg: 'EdDSA' | 'ES256', perRun: number): Promise<AlgorithmResult> {
   const { privateJwk, publicJwk } = generateSigningKey({ alg, kid: `bench-${alg}` });
   const body = oneKilobyteBody();
-  const resolver = new StaticJwksResolver([{ agentUrl: AGENT_URL, jwks: { keys: [publicJwk] } }]);
-  const revocation = new InMemoryRevocationChecker();
-  revocation.setList(AGENT_URL, {
-    issuer: AGENT_URL,
-    updated: new Date().toISOString(),
-    next_update: new Date(Date.now() + 30 * 60_000).toISOString(),
-    revoked_kids: [],
-  });
-  const verifier = new RequestSignatureVerifier({
-    profile: '3.2',
-    capability: { supported: true, required_for: ['create_media_buy'] },
-    jwksResolver: resolver,
-    revocationChecker: revocation,
-    replayStore: new InMemoryReplayStore(),
-  });
+  const verifier = benchVerifier(publicJwk, new InMemoryReplayStore());
 
   const makeRequests = (count: number): BenchRequest[] => {
     const requests: BenchRequest[] = [];
     for (let i = 0; i < count; i++) {
       // A fresh nonce per request, as real traffic has; signing happens outside the timed loop.
-      const signed = signRequest({ method: 'POST', url: URL, body }, { privateJwk });
+      const signed = signRequest({ method: 'POST', url: BENCH_URL, body }, { privateJwk });
       const headers = normalizeHeaderNames(signed.headers);
       for (const name of Object.keys(headers)) headers[name] = asReceived(headers[name] as string);
-      headers['host'] = asReceived('seller.bench.example');
+      headers['host'] = asReceived(BENCH_HOST);
       requests.push({
-        input: { method: 'POST', url: asReceived(URL), headers, body },
+        input: { method: 'POST', url: asReceived(BENCH_URL), headers, body },
         base: Buffer.from(signed.signatureBase),
         signature: Buffer.from(signed.headers['Signature']!.slice('sig1=:'.length, -1), 'base64'),
         keyid: signed.keyid,
@@ -107,7 +71,7 @@ async function benchAlgorithm(alg: 'EdDSA' | 'ES256', perRun: number): Promise<A
   };
 
   // The floor: crypto.verify on a signature base of the same kind, key imported once.
-  const sample = signRequest({ method: 'POST', url: URL, body }, { privateJwk });
+  const sample = signRequest({ method: 'POST', url: BENCH_URL, body }, { privateJwk });
   const base = Buffer.from(sample.signatureBase);
   const signatureValue = sample.headers['Signature']!.slice('sig1=:'.length, -1);
   const signature = Buffer.from(signatureValue, 'base64');
