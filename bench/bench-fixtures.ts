@@ -3,7 +3,12 @@ import { InMemoryRevocationChecker } from '../lib/core/in-memory-revocation.chec
 import type { AdcpJwk } from '../lib/core/jwk.interface.js';
 import type { ReplayStore } from '../lib/core/replay-store.interface.js';
 import { RequestSignatureVerifier } from '../lib/core/request-signature.verifier.js';
+import {
+  normalizeHeaderNames,
+  type SignedRequestInput,
+} from '../lib/core/signed-request.interface.js';
 import { StaticJwksResolver } from '../lib/core/static-jwks.resolver.js';
+import { signRequest } from '../lib/testing/request-signer.js';
 
 export const BENCH_AGENT_URL = 'https://buyer.bench.example/agent';
 export const BENCH_URL = 'https://seller.bench.example/adcp/create_media_buy';
@@ -48,5 +53,41 @@ export function benchVerifier(
     ]),
     revocationChecker: revocation,
     ...(replayStore ? { replayStore } : {}),
+  });
+}
+
+/** One pre-signed request as the verifier receives it, plus what the mandatory loops need of it. */
+export interface BenchRequest {
+  readonly input: SignedRequestInput;
+  /** The same header map as `input.headers`, typed as single lines. */
+  readonly headers: Record<string, string>;
+  readonly base: Buffer;
+  readonly signature: Buffer;
+  readonly keyid: string;
+  readonly nonce: string;
+}
+
+/**
+ * `count` signed POSTs of `body` to {@link BENCH_URL}, each with a fresh nonce (as real traffic has),
+ * headers as received (see {@link asReceived}); signing happens here, outside any timed loop.
+ */
+export function signBenchRequests(
+  privateJwk: AdcpJwk,
+  body: Buffer,
+  count: number,
+): BenchRequest[] {
+  return Array.from({ length: count }, () => {
+    const signed = signRequest({ method: 'POST', url: BENCH_URL, body }, { privateJwk });
+    const headers = normalizeHeaderNames(signed.headers) as Record<string, string>;
+    for (const name of Object.keys(headers)) headers[name] = asReceived(headers[name]!);
+    headers['host'] = asReceived(BENCH_HOST);
+    return {
+      input: { method: 'POST', url: asReceived(BENCH_URL), headers, body },
+      headers,
+      base: Buffer.from(signed.signatureBase),
+      signature: Buffer.from(signed.headers['Signature']!.slice('sig1=:'.length, -1), 'base64'),
+      keyid: signed.keyid,
+      nonce: asReceived(signed.nonce),
+    };
   });
 }

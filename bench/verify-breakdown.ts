@@ -18,31 +18,17 @@ import {
   parseContentDigest,
   parseSignatureHeaders,
 } from '../lib/core/signature-headers.parser.js';
-import {
-  normalizeHeaderNames,
-  type SignedRequestInput,
-} from '../lib/core/signed-request.interface.js';
 import { generateSigningKey } from '../lib/testing/key-generation.js';
-import { signRequest } from '../lib/testing/request-signer.js';
 import {
-  asReceived,
-  BENCH_HOST,
-  BENCH_URL,
+  type BenchRequest,
   benchVerifier,
   oneKilobyteBody,
+  signBenchRequests,
 } from './bench-fixtures.js';
 
 const PER_RUN = 2000;
 const RUNS = 5;
 const body = oneKilobyteBody();
-
-interface Request {
-  input: SignedRequestInput;
-  headers: Record<string, string>;
-  base: Buffer;
-  signature: Buffer;
-  nonce: string;
-}
 
 async function breakdown(alg: 'EdDSA' | 'ES256'): Promise<void> {
   const { privateJwk, publicJwk } = generateSigningKey({ alg, kid: `breakdown-${alg}` });
@@ -52,20 +38,7 @@ async function breakdown(alg: 'EdDSA' | 'ES256'): Promise<void> {
       ? (base: Buffer, signature: Buffer) => verify(null, base, key, signature)
       : (base: Buffer, signature: Buffer) =>
           verify('sha256', base, { key, dsaEncoding: 'ieee-p1363' }, signature);
-  const make = (count: number): Request[] =>
-    Array.from({ length: count }, () => {
-      const signed = signRequest({ method: 'POST', url: BENCH_URL, body }, { privateJwk });
-      const headers = normalizeHeaderNames(signed.headers) as Record<string, string>;
-      for (const name of Object.keys(headers)) headers[name] = asReceived(headers[name]!);
-      headers['host'] = asReceived(BENCH_HOST);
-      return {
-        input: { method: 'POST', url: asReceived(BENCH_URL), headers, body },
-        headers,
-        base: Buffer.from(signed.signatureBase),
-        signature: Buffer.from(signed.headers['Signature']!.slice('sig1=:'.length, -1), 'base64'),
-        nonce: asReceived(signed.nonce),
-      };
-    });
+  const make = (count: number) => signBenchRequests(privateJwk, body, count);
 
   const verifier = benchVerifier(publicJwk);
   const canonical = new CanonicalTargetCache();
@@ -90,14 +63,14 @@ async function breakdown(alg: 'EdDSA' | 'ES256'): Promise<void> {
     const expiresAtMs = Math.ceil(nowMs / 1000) * 1000 + 360_000;
     if (store.checkAndInsert('k', nonce, expiresAtMs, nowMs) !== 'ok') throw new Error('replay');
   };
-  const parse = (r: Request): ParsedSignatureHeaders =>
+  const parse = (r: BenchRequest): ParsedSignatureHeaders =>
     parseSignatureHeaders(r.headers['signature-input']!, r.headers['signature']!, '3.2');
-  const checkDigest = (r: Request) => {
+  const checkDigest = (r: BenchRequest) => {
     const digests = parseContentDigest(r.headers['content-digest']!, '3.2');
     if (verifyContentDigest(digests, body) !== 'match') throw new Error('digest');
   };
 
-  const rows: [string, (request: Request) => unknown][] = [
+  const rows: [string, (request: BenchRequest) => unknown][] = [
     ['mandatory bound', (r) => mandatory('bound', r.base, r.signature, r.nonce)],
     [
       '+ header parsing',

@@ -13,18 +13,14 @@
 import { createPublicKey, hash, type KeyObject, verify } from 'node:crypto';
 import { scanJsonForDuplicateKeys } from '../lib/core/body/strict-json.parser.js';
 import { InMemoryReplayStore } from '../lib/core/in-memory-replay.store.js';
-import {
-  normalizeHeaderNames,
-  type SignedRequestInput,
-} from '../lib/core/signed-request.interface.js';
 import { generateSigningKey } from '../lib/testing/key-generation.js';
 import { signRequest } from '../lib/testing/request-signer.js';
 import {
-  asReceived,
-  BENCH_HOST,
   BENCH_URL,
+  type BenchRequest,
   benchVerifier,
   oneKilobyteBody,
+  signBenchRequests,
 } from './bench-fixtures.js';
 import { measureRedisThroughput } from './redis-throughput.js';
 import { measureIdleSweep, measureReplayMemory } from './replay-memory.js';
@@ -37,38 +33,12 @@ interface AlgorithmResult {
   baseBytes: number;
 }
 
-/** One pre-signed request, plus what the mandatory bound needs of it. */
-interface BenchRequest {
-  input: SignedRequestInput;
-  base: Buffer;
-  signature: Buffer;
-  keyid: string;
-  nonce: string;
-}
-
 async function benchAlgorithm(alg: 'EdDSA' | 'ES256', perRun: number): Promise<AlgorithmResult> {
   const { privateJwk, publicJwk } = generateSigningKey({ alg, kid: `bench-${alg}` });
   const body = oneKilobyteBody();
   const verifier = benchVerifier(publicJwk, new InMemoryReplayStore());
 
-  const makeRequests = (count: number): BenchRequest[] => {
-    const requests: BenchRequest[] = [];
-    for (let i = 0; i < count; i++) {
-      // A fresh nonce per request, as real traffic has; signing happens outside the timed loop.
-      const signed = signRequest({ method: 'POST', url: BENCH_URL, body }, { privateJwk });
-      const headers = normalizeHeaderNames(signed.headers);
-      for (const name of Object.keys(headers)) headers[name] = asReceived(headers[name] as string);
-      headers['host'] = asReceived(BENCH_HOST);
-      requests.push({
-        input: { method: 'POST', url: asReceived(BENCH_URL), headers, body },
-        base: Buffer.from(signed.signatureBase),
-        signature: Buffer.from(signed.headers['Signature']!.slice('sig1=:'.length, -1), 'base64'),
-        keyid: signed.keyid,
-        nonce: asReceived(signed.nonce),
-      });
-    }
-    return requests;
-  };
+  const makeRequests = (count: number) => signBenchRequests(privateJwk, body, count);
 
   // The floor: crypto.verify on a signature base of the same kind, key imported once.
   const sample = signRequest({ method: 'POST', url: BENCH_URL, body }, { privateJwk });
