@@ -108,29 +108,30 @@ export function parseDictionary(
   input: string,
   options?: StructuredFieldParseOptions,
 ): SfDictionary {
-  const parser = new Parser(input, options);
-  parser.skipSpaces();
-  const dictionary = parser.dictionary();
-  parser.finish();
-  return dictionary;
+  return parseWhole(input, options, (parser) => parser.dictionary());
 }
 
 /** Parses an RFC 8941 list (§4.2.1). */
 export function parseList(input: string, options?: StructuredFieldParseOptions): SfList {
-  const parser = new Parser(input, options);
-  parser.skipSpaces();
-  const list = parser.list();
-  parser.finish();
-  return list;
+  return parseWhole(input, options, (parser) => parser.list());
 }
 
 /** Parses an RFC 8941 item (§4.2.3). */
 export function parseItem(input: string, options?: StructuredFieldParseOptions): SfItem {
+  return parseWhole(input, options, (parser) => parser.item());
+}
+
+/** §4.2: leading spaces, the top-level value, then nothing but trailing spaces. */
+function parseWhole<T>(
+  input: string,
+  options: StructuredFieldParseOptions | undefined,
+  read: (parser: Parser) => T,
+): T {
   const parser = new Parser(input, options);
   parser.skipSpaces();
-  const item = parser.item();
+  const value = read(parser);
   parser.finish();
-  return item;
+  return value;
 }
 
 /**
