@@ -78,6 +78,15 @@ function dataEndOf(text: string): number {
  * Non-zero pad bits are accepted, as RFC 8941 §4.2.7 asks; they cannot change the decoded bytes.
  */
 export function decodeSfBinaryStrict(text: string): Buffer {
+  checkSfBinaryStrict(text);
+  return Buffer.from(text, 'base64');
+}
+
+/**
+ * The checks of {@link decodeSfBinaryStrict} without the decoding: for a value that is compared as text
+ * (a `Content-Digest`, see `verifyEncodedContentDigest`). Throws the same errors for the same texts.
+ */
+export function checkSfBinaryStrict(text: string): void {
   const length = text.length;
   const dataEnd = dataEndOf(text);
   for (let i = 0; i < dataEnd; i++) {
@@ -107,7 +116,6 @@ export function decodeSfBinaryStrict(text: string): Buffer {
       `sf-binary length ${length} is not a multiple of 4`,
     );
   }
-  return Buffer.from(text, 'base64');
 }
 
 /**

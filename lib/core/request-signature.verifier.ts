@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { verifyContentDigest } from './body/content-digest.js';
 import { describeDuplicateKeysForLog } from './body/duplicate-key-log.js';
+import { verifyCoveredContentDigest } from './body/encoded-content-digest.js';
 import { scanJsonForDuplicateKeys } from './body/strict-json.parser.js';
 import { CanonicalTargetCache } from './canonical-target.cache.js';
 import { type Clock, systemClock } from './clock.js';
@@ -26,8 +26,8 @@ import { buildSignatureBase } from './signature-base.js';
 import { verifySignatureBytes } from './signature-crypto.js';
 import {
   isSingleFieldValue,
-  parseContentDigest,
   parseSignatureHeaders,
+  readCoveredContentDigest,
 } from './signature-headers.parser.js';
 import { type ChecklistStep, SignatureVerificationError } from './signature-verification.error.js';
 import {
@@ -122,7 +122,10 @@ export class RequestSignatureVerifier {
     const coverage = coverageOf(components);
     const coveredHeaderValues = this.readCoveredHeaders(components, headers);
     const digests = coverage.contentDigest
-      ? parseContentDigest(coveredHeaderValues[components.indexOf('content-digest')]!, profile)
+      ? readCoveredContentDigest(
+          coveredHeaderValues[components.indexOf('content-digest')]!,
+          profile,
+        )
       : undefined;
     if (profile === '3.1' && hasRawNonAsciiAuthority(request, headers)) {
       // [gap] §b.2: legacy vector 026 grades a raw U-label on the wire as a step-1 header failure.
@@ -266,7 +269,7 @@ export class RequestSignatureVerifier {
 
     // Step 11: body binding.
     if (digests !== undefined) {
-      const digestResult = verifyContentDigest(digests, request.body ?? EMPTY_BODY);
+      const digestResult = verifyCoveredContentDigest(digests, request.body ?? EMPTY_BODY);
       if (digestResult !== 'match') {
         throw fail(
           'request_signature_digest_mismatch',

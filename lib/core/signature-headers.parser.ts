@@ -1,10 +1,13 @@
 import {
   BinaryEncodingError,
   base64UrlStrictDecodedLength,
+  checkSfBinaryStrict,
   decodeBase64Tolerant,
   decodeBase64UrlStrict,
   decodeSfBinaryStrict,
 } from './binary-encoding.js';
+import { isBodyHashAlgorithm } from './body/body-hash.js';
+import type { CoveredContentDigest } from './body/encoded-content-digest.js';
 import {
   readCanonicalContentDigest,
   readCanonicalSignatureHeaders,
@@ -151,6 +154,29 @@ export function parseContentDigest(
     return new Map([[canonical.algorithm, decodeDigest(canonical.encoded, profile)]]);
   }
   return parseContentDigestStrictly(value, profile);
+}
+
+/**
+ * {@link parseContentDigest} for the verifier: the usual single `sha-256` / `sha-512` member on a 3.2
+ * endpoint is checked as strict sf-binary but left encoded, for step 11 to compare as text
+ * (`verifyCoveredContentDigest`); anything else is parsed and decoded as above. Same errors.
+ */
+export function readCoveredContentDigest(
+  value: FieldLines,
+  profile: SigningProfileVersion,
+): CoveredContentDigest {
+  if (profile === '3.2') {
+    const canonical = readCanonicalContentDigest(value);
+    if (canonical !== undefined && isBodyHashAlgorithm(canonical.algorithm)) {
+      try {
+        checkSfBinaryStrict(canonical.encoded);
+      } catch (error) {
+        throw malformedEncoding('Content-Digest', error);
+      }
+      return { algorithm: canonical.algorithm, encoded: canonical.encoded };
+    }
+  }
+  return parseContentDigest(value, profile);
 }
 
 /** The general path of {@link parseContentDigest}: the full RFC 8941 dictionary parser. */

@@ -1,5 +1,5 @@
-import * as nodeCrypto from 'node:crypto';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { type BodyHashAlgorithm, hashBody, isBodyHashAlgorithm } from './body-hash.js';
 
 /**
  * RFC 9530 `Content-Digest`: recomputation for checklist step 11 and header generation for signers.
@@ -8,7 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  */
 
 /** The `Content-Digest` algorithms this library computes (RFC 9530 §5, the non-deprecated ones). */
-export type ContentDigestAlgorithm = 'sha-256' | 'sha-512';
+export type ContentDigestAlgorithm = BodyHashAlgorithm;
 
 /** How the digest bytes are written between the colons: 3.2 sf-binary, or legacy unpadded base64url. */
 export type ContentDigestEncoding = 'sf-binary' | 'base64url';
@@ -26,11 +26,6 @@ export interface ContentDigestHeaderOptions {
 export const SUPPORTED_CONTENT_DIGEST_ALGORITHMS: readonly ContentDigestAlgorithm[] = Object.freeze(
   ['sha-256', 'sha-512'],
 );
-
-const NODE_HASH_NAMES: Readonly<Record<ContentDigestAlgorithm, string>> = {
-  'sha-256': 'sha256',
-  'sha-512': 'sha512',
-};
 
 /**
  * Checks the decoded `Content-Digest` members against the exact body bytes (checklist step 11).
@@ -51,7 +46,7 @@ export function verifyContentDigest(
     const expected = digests.get(algorithm);
     if (expected === undefined) continue;
     checked++;
-    const actual = digestOf(algorithm, body);
+    const actual = hashBody(algorithm, body);
     // timingSafeEqual throws on a length difference, and a wrong length is simply a mismatch. The digest
     // is not a secret; the constant-time compare is defence in depth, not a requirement.
     if (expected.byteLength !== actual.byteLength || !timingSafeEqual(expected, actual)) {
@@ -70,24 +65,13 @@ export function computeContentDigestHeader(
   options: ContentDigestHeaderOptions,
 ): string {
   const { algorithm, encoding } = options;
-  if (!Object.hasOwn(NODE_HASH_NAMES, algorithm)) {
+  if (!isBodyHashAlgorithm(algorithm)) {
     throw new TypeError(`Unsupported Content-Digest algorithm: ${String(algorithm)}`);
   }
   if (encoding !== 'sf-binary' && encoding !== 'base64url') {
     throw new TypeError(`Unsupported Content-Digest encoding: ${String(encoding)}`);
   }
-  const digest = digestOf(algorithm, body);
+  const digest = hashBody(algorithm, body);
   // Node's 'base64url' output is unpadded, which is what the legacy profile specifies.
   return `${algorithm}=:${digest.toString(encoding === 'sf-binary' ? 'base64' : 'base64url')}:`;
-}
-
-/** Node ≥ 20.12's one-shot `crypto.hash` skips the Hash object (about a microsecond per request). */
-const oneShotHash = (
-  nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }
-).hash;
-
-function digestOf(algorithm: ContentDigestAlgorithm, body: Uint8Array): Buffer {
-  const name = NODE_HASH_NAMES[algorithm];
-  if (oneShotHash !== undefined) return oneShotHash(name, body, 'buffer');
-  return createHash(name).update(body).digest();
 }
