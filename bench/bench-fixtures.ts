@@ -65,6 +65,8 @@ export interface BenchRequest {
   readonly signature: Buffer;
   readonly keyid: string;
   readonly nonce: string;
+  /** The Base64 SHA-256 of the body between the colons of `Content-Digest`, as received. */
+  readonly digest: string;
 }
 
 /**
@@ -88,6 +90,7 @@ export function signBenchRequests(
       signature: Buffer.from(signed.headers['Signature']!.slice('sig1=:'.length, -1), 'base64'),
       keyid: signed.keyid,
       nonce: asReceived(signed.nonce),
+      digest: headers['content-digest']!.slice('sha-256=:'.length, -1),
     };
   });
 }

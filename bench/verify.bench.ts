@@ -6,8 +6,8 @@
  *
  * A third figure per algorithm, the "mandatory bound", times only the work the spec makes unavoidable
  * per request, with no parsing, canonicalization or policy at all: `crypto.verify` over each request's
- * own signature base, SHA-256 of the body (step 11), the strict duplicate-key JSON scan (step 14) and the
- * replay insert (step 13). Its ratio to the floor is the ceiling an in-process verifier can reach on the
+ * own signature base, SHA-256 of the body compared with the received Content-Digest text (step 11), the
+ * strict duplicate-key JSON scan (step 14) and the replay insert (step 13). Its ratio to the floor is the ceiling an in-process verifier can reach on the
  * machine at hand, which tells how far the targets are reachable there.
  */
 import { createPublicKey, hash, type KeyObject, verify } from 'node:crypto';
@@ -74,7 +74,7 @@ async function benchAlgorithm(alg: 'EdDSA' | 'ES256', perRun: number): Promise<A
       const nowMs = Date.now();
       if (
         !verifyBase(request.base, request.signature) ||
-        hash('sha256', body, 'buffer').length !== 32 ||
+        hash('sha256', body, 'base64') !== request.digest ||
         !scanJsonForDuplicateKeys(body).ok ||
         boundStore.checkAndInsert(request.keyid, request.nonce, expiresAtMs(nowMs), nowMs) !== 'ok'
       ) {
