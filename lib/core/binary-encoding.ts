@@ -12,6 +12,11 @@
  * the caller picks the decoder from trusted endpoint configuration, never by trial.
  */
 
+import { STRING_METHODS } from './text/string-intrinsics.js';
+
+// Own copies, not the imported binding: see STRING_METHODS.
+const { charCodeAt } = STRING_METHODS;
+
 /** Why a Base64 text was refused. Stable strings, safe to log. */
 export type BinaryEncodingFailure =
   /** A character outside every Base64 alphabet. */
@@ -67,7 +72,7 @@ function classOf(c: number): number {
 /** Index just past the last non-`=` character. */
 function dataEndOf(text: string): number {
   let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === EQUALS) end--;
+  while (end > 0 && charCodeAt.call(text, end - 1) === EQUALS) end--;
   return end;
 }
 
@@ -90,7 +95,7 @@ export function checkSfBinaryStrict(text: string): void {
   const length = text.length;
   const dataEnd = dataEndOf(text);
   for (let i = 0; i < dataEnd; i++) {
-    const c = text.charCodeAt(i);
+    const c = charCodeAt.call(text, i);
     const cls = classOf(c);
     if (cls & STANDARD) continue;
     if (cls & URL_SAFE) {
@@ -142,7 +147,7 @@ function checkBase64UrlStrict(text: string): void {
   let sawUrlOnly = false;
   let sawPadding = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+    const c = charCodeAt.call(text, i);
     const cls = classOf(c);
     if (cls === (STANDARD | URL_SAFE)) continue;
     if (cls === URL_SAFE) sawUrlOnly = true;
@@ -178,7 +183,7 @@ export function decodeBase64Tolerant(text: string): Buffer {
   let sawStandardOnly = false;
   let sawUrlOnly = false;
   for (let i = 0; i < dataEnd; i++) {
-    const c = text.charCodeAt(i);
+    const c = charCodeAt.call(text, i);
     const cls = classOf(c);
     if (cls === (STANDARD | URL_SAFE)) continue;
     if (cls === URL_SAFE) sawUrlOnly = true;

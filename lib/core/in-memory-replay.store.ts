@@ -1,4 +1,8 @@
 import { type ReplayInsertResult, ReplayStore } from './replay-store.interface.js';
+import { STRING_METHODS } from './text/string-intrinsics.js';
+
+// Own copies, not the imported binding: see STRING_METHODS.
+const { slice } = STRING_METHODS;
 
 /** The spec's recommended per-keyid entry cap for requests (§g). */
 export const DEFAULT_PER_KEYID_CAP = 1_000_000;
@@ -33,7 +37,7 @@ export interface InMemoryReplayStoreOptions {
  * a new flat string; it costs a fraction of a microsecond, paid on inserts only.
  */
 function detachedCopy(value: string): string {
-  return [value.slice(0, 1), value.slice(1)].join('');
+  return [slice.call(value, 0, 1), slice.call(value, 1)].join('');
 }
 
 /** The entries of one keyid that expire at the same instant. */

@@ -36,9 +36,13 @@ import {
   headerAsString,
   type SignedRequestInput,
 } from './signed-request.interface.js';
+import { STRING_METHODS } from './text/string-intrinsics.js';
 import type { VerifiedSigner } from './verified-signer.interface.js';
 import { silentLogger, type VerifierLogger } from './verifier-logger.interface.js';
 import type { SigningProfileVersion } from './verifier-options.interface.js';
+
+// Own copies, not the imported binding: see STRING_METHODS.
+const { charCodeAt, indexOf, trim } = STRING_METHODS;
 
 /** Clock skew the window rules allow, in seconds (§a.3). */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
@@ -335,7 +339,7 @@ export class RequestSignatureVerifier {
     const values: (string | undefined)[] = new Array(components.length);
     for (let i = 0; i < components.length; i++) {
       const component = components[i]!;
-      if (component.charCodeAt(0) === 64 /* @ */) {
+      if (charCodeAt.call(component, 0) === 64 /* @ */) {
         if (!SUPPORTED_DERIVED_COMPONENTS.has(component)) {
           // The profile covers only these three; anything else needs bilateral coordination we lack.
           throw fail('request_signature_header_malformed', 1, `unsupported component ${component}`);
@@ -351,7 +355,7 @@ export class RequestSignatureVerifier {
       }
       if (component === 'content-digest') {
         // A dictionary: several members are fine, a repeated algorithm is refused by the parser.
-        values[i] = headerAsString(value)!.trim();
+        values[i] = trim.call(headerAsString(value)!);
         continue;
       }
       if (
@@ -364,7 +368,7 @@ export class RequestSignatureVerifier {
           `covered field ${component} is multi-valued`,
         );
       }
-      values[i] = headerAsString(value)!.trim();
+      values[i] = trim.call(headerAsString(value)!);
     }
     return values;
   }
@@ -477,10 +481,10 @@ function hasRawNonAsciiAuthority(
   headers: Readonly<Record<string, HeaderValue>>,
 ): boolean {
   const url = request.url;
-  const schemeEnd = url.indexOf('://');
+  const schemeEnd = indexOf.call(url, '://');
   let end = url.length;
   for (let i = schemeEnd + 3; i < url.length; i++) {
-    const c = url.charCodeAt(i);
+    const c = charCodeAt.call(url, i);
     if (c === 47 || c === 63 || c === 35) {
       end = i;
       break;
@@ -494,7 +498,7 @@ function hasRawNonAsciiAuthority(
 }
 
 function hasNonAscii(text: string, from: number, to = text.length): boolean {
-  for (let i = Math.max(0, from); i < to; i++) if (text.charCodeAt(i) > 0x7e) return true;
+  for (let i = Math.max(0, from); i < to; i++) if (charCodeAt.call(text, i) > 0x7e) return true;
   return false;
 }
 

@@ -1,3 +1,8 @@
+import { STRING_METHODS } from './text/string-intrinsics.js';
+
+// Own copies, not the imported binding: see STRING_METHODS.
+const { toUpperCase } = STRING_METHODS;
+
 /** Values the signature base is built from, already canonicalized. */
 export interface SignatureBaseInputs {
   readonly method: string;
@@ -31,7 +36,7 @@ export function buildSignatureBase(
   for (let i = 0; i < components.length; i++) {
     const component = components[i]!;
     let value: string;
-    if (component === '@method') value = inputs.method.toUpperCase();
+    if (component === '@method') value = toUpperCase.call(inputs.method);
     else if (component === '@target-uri') value = inputs.targetUri;
     else if (component === '@authority') value = inputs.authority;
     else value = inputs.headerValues[i] ?? '';

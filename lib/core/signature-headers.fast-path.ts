@@ -25,6 +25,10 @@ import {
   KEY_START,
 } from './structured-fields/character-classes.js';
 import { DEFAULT_MAX_FIELD_LENGTH } from './structured-fields/structured-field.parser.js';
+import { STRING_METHODS } from './text/string-intrinsics.js';
+
+// Own copies, not the imported binding: see STRING_METHODS.
+const { charCodeAt, slice, startsWith } = STRING_METHODS;
 
 /** What the fast path read: the same fields the strict path derives, before nonce and signature decoding. */
 export interface CanonicalSignatureHeaders {
@@ -96,7 +100,7 @@ export function readCanonicalSignatureHeaders(
   const input = singleLine(signatureInput);
   const encodedSignature = readSignature(singleLine(signature));
   if (input === undefined || encodedSignature === undefined) return undefined;
-  if (input.length > MAX_FIELD_LENGTH || !input.startsWith(SIGNATURE_INPUT_PREFIX)) {
+  if (input.length > MAX_FIELD_LENGTH || !startsWith.call(input, SIGNATURE_INPUT_PREFIX)) {
     return undefined;
   }
   const length = input.length;
@@ -106,7 +110,7 @@ export function readCanonicalSignatureHeaders(
   for (let i = 0; i < COMMON_COMPONENT_LISTS.length; i++) {
     const [text, list] = COMMON_COMPONENT_LISTS[i]!;
     // slice + === is a native compare; startsWith is several times slower on a 70-character prefix.
-    if (input.slice(pos, pos + text.length) === text) {
+    if (slice.call(input, pos, pos + text.length) === text) {
       components = list;
       pos += text.length;
       break;
@@ -118,22 +122,22 @@ export function readCanonicalSignatureHeaders(
     // Components: `"name"` separated by exactly one space, then `)`.
     for (;;) {
       if (pos >= length) return undefined;
-      if (input.charCodeAt(pos) === CLOSE_PAREN && read.length > 0) {
+      if (charCodeAt.call(input, pos) === CLOSE_PAREN && read.length > 0) {
         pos++;
         break;
       }
       if (read.length > 0) {
-        if (input.charCodeAt(pos) !== SP) return undefined;
+        if (charCodeAt.call(input, pos) !== SP) return undefined;
         pos++;
       }
-      if (input.charCodeAt(pos) !== DQUOTE) return undefined;
+      if (charCodeAt.call(input, pos) !== DQUOTE) return undefined;
       const start = pos + 1;
       let end = start;
-      if (input.charCodeAt(end) === AT) end++;
-      while (end < length && hasCharClass(input.charCodeAt(end), COMPONENT_CHAR)) end++;
-      const nameStart = input.charCodeAt(start) === AT ? start + 1 : start;
-      if (end === nameStart || input.charCodeAt(end) !== DQUOTE) return undefined;
-      const name = input.slice(start, end);
+      if (charCodeAt.call(input, end) === AT) end++;
+      while (end < length && hasCharClass(charCodeAt.call(input, end), COMPONENT_CHAR)) end++;
+      const nameStart = charCodeAt.call(input, start) === AT ? start + 1 : start;
+      if (end === nameStart || charCodeAt.call(input, end) !== DQUOTE) return undefined;
+      const name = slice.call(input, start, end);
       if (read.length >= MAX_FAST_ITEMS || read.includes(name)) return undefined;
       read.push(name);
       pos = end + 1;
@@ -154,13 +158,13 @@ export function readCanonicalSignatureHeaders(
   let seen = 0;
   while (pos < length) {
     // The six keys start with six different letters: one comparison identifies the key.
-    const parameter = PARAMETER_BY_INITIAL[input.charCodeAt(pos + 1)];
-    if (parameter !== undefined && !input.startsWith(parameter[0], pos)) return undefined;
+    const parameter = PARAMETER_BY_INITIAL[charCodeAt.call(input, pos + 1)];
+    if (parameter !== undefined && !startsWith.call(input, parameter[0], pos)) return undefined;
     if (parameter === undefined || (seen & (1 << parameter[1])) !== 0) return undefined;
     const index = parameter[1];
     seen |= 1 << index;
     pos += parameter[0].length;
-    const c = input.charCodeAt(pos);
+    const c = charCodeAt.call(input, pos);
     if (index < FIRST_STRING_PARAMETER) {
       // A string, decimal, leading zero or over-long integer here is the strict parser's to judge.
       // Written so that NaN (the header ends right after `=`) fails too: an empty value is malformed.
@@ -168,14 +172,14 @@ export function readCanonicalSignatureHeaders(
       const start = pos;
       let integer = 0;
       while (pos < length) {
-        const d = input.charCodeAt(pos);
+        const d = charCodeAt.call(input, pos);
         if (d < DIGIT_0 || d > DIGIT_9) break;
         integer = integer * 10 + (d - DIGIT_0);
         pos++;
       }
       const digits = pos - start;
       if (digits > MAX_INTEGER_DIGITS || (digits > 1 && c === DIGIT_0)) return undefined;
-      if (pos < length && input.charCodeAt(pos) !== SEMICOLON) return undefined;
+      if (pos < length && charCodeAt.call(input, pos) !== SEMICOLON) return undefined;
       values[index] = integer;
       continue;
     }
@@ -185,20 +189,20 @@ export function readCanonicalSignatureHeaders(
     if (common !== undefined) {
       values[index] = common;
       pos = start + common.length + 1;
-      if (pos < length && input.charCodeAt(pos) !== SEMICOLON) return undefined;
+      if (pos < length && charCodeAt.call(input, pos) !== SEMICOLON) return undefined;
       continue;
     }
     let end = start;
     for (; end < length; end++) {
-      const s = input.charCodeAt(end);
+      const s = charCodeAt.call(input, end);
       if (s === DQUOTE) break;
       // Escapes are legal but not canonical-by-construction; controls and non-ASCII are errors.
       if (s === BACKSLASH || s < SP || s > 0x7e) return undefined;
     }
     if (end >= length) return undefined;
-    values[index] = input.slice(start, end);
+    values[index] = slice.call(input, start, end);
     pos = end + 1;
-    if (pos < length && input.charCodeAt(pos) !== SEMICOLON) return undefined;
+    if (pos < length && charCodeAt.call(input, pos) !== SEMICOLON) return undefined;
   }
 
   // A missing parameter fails at step 2 anyway; the strict path reports it with the header's key order.
@@ -213,7 +217,7 @@ export function readCanonicalSignatureHeaders(
       alg: values[4] as string,
       tag: values[5] as string,
     },
-    signatureParamsValue: input.slice(LABEL_PREFIX.length),
+    signatureParamsValue: slice.call(input, LABEL_PREFIX.length),
     encodedSignature,
   };
 }
@@ -222,7 +226,10 @@ export function readCanonicalSignatureHeaders(
 function commonValueAt(input: string, start: number): string | undefined {
   for (let i = 0; i < COMMON_VALUES.length; i++) {
     const value = COMMON_VALUES[i]!;
-    if (input.charCodeAt(start + value.length) === DQUOTE && input.startsWith(value, start)) {
+    if (
+      charCodeAt.call(input, start + value.length) === DQUOTE &&
+      startsWith.call(input, value, start)
+    ) {
       return value;
     }
   }
@@ -245,31 +252,39 @@ export function readCanonicalContentDigest(value: FieldLines): CanonicalContentD
   if (
     line === undefined ||
     line.length > MAX_FIELD_LENGTH ||
-    !hasCharClass(line.charCodeAt(0), KEY_START)
+    !hasCharClass(charCodeAt.call(line, 0), KEY_START)
   ) {
     return undefined;
   }
   let pos = 1;
-  while (pos < line.length && hasCharClass(line.charCodeAt(pos), KEY_CHAR)) pos++;
+  while (pos < line.length && hasCharClass(charCodeAt.call(line, pos), KEY_CHAR)) pos++;
   const encoded = readByteSequence(line, pos + 2);
-  if (line.charCodeAt(pos) !== EQUALS || encoded === undefined) return undefined;
-  return { algorithm: line.slice(0, pos), encoded };
+  if (charCodeAt.call(line, pos) !== EQUALS || encoded === undefined) return undefined;
+  return { algorithm: slice.call(line, 0, pos), encoded };
 }
 
 /** `:<text>:` from `start - 1` to the end of `line`: the text, or undefined. */
 function readByteSequence(line: string, start: number): string | undefined {
   const end = line.length - 1;
-  if (end < start || line.charCodeAt(start - 1) !== COLON || line.charCodeAt(end) !== COLON) {
+  if (
+    end < start ||
+    charCodeAt.call(line, start - 1) !== COLON ||
+    charCodeAt.call(line, end) !== COLON
+  ) {
     return undefined;
   }
   for (let i = start; i < end; i++)
-    if (!hasCharClass(line.charCodeAt(i), BASE64_CHAR)) return undefined;
-  return line.slice(start, end);
+    if (!hasCharClass(charCodeAt.call(line, i), BASE64_CHAR)) return undefined;
+  return slice.call(line, start, end);
 }
 
 /** `sig1=:<text>:` with nothing else: the byte-sequence text, or undefined. */
 function readSignature(line: string | undefined): string | undefined {
-  if (line === undefined || line.length > MAX_FIELD_LENGTH || !line.startsWith(LABEL_PREFIX)) {
+  if (
+    line === undefined ||
+    line.length > MAX_FIELD_LENGTH ||
+    !startsWith.call(line, LABEL_PREFIX)
+  ) {
     return undefined;
   }
   return readByteSequence(line, LABEL_PREFIX.length + 1);

@@ -24,7 +24,11 @@ import type {
   SfInnerList,
   SfMember,
 } from './structured-fields/structured-field.types.js';
+import { STRING_METHODS } from './text/string-intrinsics.js';
 import type { SigningProfileVersion } from './verifier-options.interface.js';
+
+// Own copies, not the imported binding: see STRING_METHODS.
+const { charCodeAt } = STRING_METHODS;
 
 /**
  * Checklist step 1 (spec §c.2): parse `Signature-Input` / `Signature` (RFC 9421 §4, RFC 8941), select
@@ -222,7 +226,7 @@ export function isSingleFieldValue(value: FieldLines): boolean {
   if (typeof line !== 'string') return false;
   let inQuotes = false;
   for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
+    const c = charCodeAt.call(line, i);
     if (inQuotes) {
       // quoted-pair (RFC 9110 §5.6.4): the character after a backslash is literal, even `"` or `,`.
       if (c === BACKSLASH) i++;
@@ -341,10 +345,10 @@ function readComponents(selected: SfInnerList): string[] {
 }
 
 function isComponentIdentifier(name: string): boolean {
-  const start = name.charCodeAt(0) === 0x40 /* @ */ ? 1 : 0;
+  const start = charCodeAt.call(name, 0) === 0x40 /* @ */ ? 1 : 0;
   if (name.length <= start) return false;
   for (let i = start; i < name.length; i++) {
-    const c = name.charCodeAt(i);
+    const c = charCodeAt.call(name, i);
     if (!hasCharClass(c, COMPONENT_CHAR)) return false;
   }
   return true;

@@ -1,3 +1,8 @@
+import { STRING_METHODS } from './text/string-intrinsics.js';
+
+// Own copies, not the imported binding: see STRING_METHODS.
+const { toLowerCase } = STRING_METHODS;
+
 /** A header field value: one line, several lines (kept apart so multi-valued fields can be refused), or absent. */
 export type HeaderValue = string | readonly string[] | undefined;
 
@@ -27,7 +32,7 @@ export interface SignedRequestInput {
 export function headersFromRawHeaders(rawHeaders: readonly string[]): Record<string, HeaderValue> {
   const headers: Record<string, string | string[]> = Object.create(null);
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase();
+    const name = toLowerCase.call(rawHeaders[i]!);
     const value = rawHeaders[i + 1]!;
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;
