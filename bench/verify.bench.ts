@@ -9,6 +9,13 @@
  * own signature base, SHA-256 of the body compared with the received Content-Digest text (step 11), the
  * strict duplicate-key JSON scan (step 14) and the replay insert (step 13). Its ratio to the floor is the ceiling an in-process verifier can reach on the
  * machine at hand, which tells how far the targets are reachable there.
+ *
+ * The ratios are measured twice. First in a process that has loaded only what the in-memory verifier
+ * needs (ioredis, for the Redis figure, is imported at the very end). Then again after declaring a
+ * `String` subclass, exactly as ioredis 6 does when it loads (`class VerbatimString extends String`):
+ * that stops V8 inlining string method calls process-wide, and it once made the verifier's own work
+ * ~45 % slower (see `lib/core/text/string-intrinsics.ts`). The second pair of ratios
+ * (`*_string_subclass`) shows the hot path is immune; it would drop if method syntax crept back in.
  */
 import { createPublicKey, hash, type KeyObject, verify } from 'node:crypto';
 import { scanJsonForDuplicateKeys } from '../lib/core/body/strict-json.parser.js';
@@ -22,7 +29,6 @@ import {
   oneKilobyteBody,
   signBenchRequests,
 } from './bench-fixtures.js';
-import { measureRedisThroughput } from './redis-throughput.js';
 import { measureIdleSweep, measureReplayMemory } from './replay-memory.js';
 
 const RUNS = 5;
@@ -116,6 +122,19 @@ function expiresAtMs(nowMs: number): number {
   return Math.ceil(nowMs / 1000) * 1000 + 360_000;
 }
 
+/** What ioredis 6 does at load (its RESP decoder's `VerbatimString`): irreversible for the process. */
+function declareStringSubclass(): void {
+  class VerbatimString extends String {
+    constructor(
+      readonly format: string,
+      value: string,
+    ) {
+      super(value);
+    }
+  }
+  (globalThis as { benchStringSubclass?: unknown }).benchStringSubclass = VerbatimString;
+}
+
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
@@ -127,8 +146,13 @@ function median(values: number[]): number {
 
 const ed = await benchAlgorithm('EdDSA', 4000);
 const es = await benchAlgorithm('ES256', 2000);
+declareStringSubclass();
+const edSubclassed = await benchAlgorithm('EdDSA', 4000);
+const esSubclassed = await benchAlgorithm('ES256', 2000);
 const memory = await measureReplayMemory(1_000_000);
 const idleSweepMs = measureIdleSweep(1_000_000);
+// Imported only now: loading ioredis declares a String subclass (see the file comment).
+const { measureRedisThroughput } = await import('./redis-throughput.js');
 const redis = await measureRedisThroughput();
 
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
@@ -142,6 +166,9 @@ const result = {
   // The mandatory-work ceiling on this machine (see the file comment).
   bound_ed25519: round(ed.boundOps / ed.floorOps, 3),
   bound_es256: round(es.boundOps / es.floorOps, 3),
+  // The same two ratios after a String subclass was declared (see the file comment).
+  ratio_ed25519_string_subclass: round(edSubclassed.verifyOps / edSubclassed.floorOps, 3),
+  ratio_es256_string_subclass: round(esSubclassed.verifyOps / esSubclassed.floorOps, 3),
   replay_1m_heap_mb: round(memory.heapMb, 1),
   // The first request after an idle period in which 1,000,000 entries of one keyid all expired.
   replay_idle_sweep_ms: round(idleSweepMs, 1),
@@ -172,6 +199,10 @@ const rows: [string, string, string, string, string][] = [
 ];
 const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
 for (const row of rows) console.log(row.map((cell, col) => cell.padEnd(widths[col]!)).join('  '));
+console.log(
+  `with a String subclass declared (as ioredis does): Ed25519 ${result.ratio_ed25519_string_subclass}, ` +
+    `ES256 ${result.ratio_es256_string_subclass}`,
+);
 console.log(
   `replay store, 1,000,000 entries: ${result.replay_1m_heap_mb} MB heap (target ≤ 200 MB), ` +
     `first call after they all expired ${result.replay_idle_sweep_ms} ms; ` +
