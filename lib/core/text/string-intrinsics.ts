@@ -6,7 +6,7 @@
  * map. Any module in the process that subclasses `String` changes that map for good, and from then on
  * every `text.charCodeAt(i)` is a generic property lookup. This is not hypothetical: ioredis 6, which
  * our Redis replay store uses, declares `class VerbatimString extends String` when it loads. Measured on
- * the 2-core CI machine: a `charCodeAt` loop 7× slower and the verifier's own work per request about
+ * the 2-core development VM: a `charCodeAt` loop 7× slower and the verifier's own work per request about
  * 45 % slower in any process that has loaded ioredis.
  *
  * Each module takes its own copies, `const { charCodeAt } = STRING_METHODS;`: V8 inlines a call through
