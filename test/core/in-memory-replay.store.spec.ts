@@ -21,6 +21,11 @@ function storeWithLog(options: InMemoryReplayStoreOptions = {}) {
   return { store, alerts };
 }
 
+/** Entries the store physically holds, expired or not (read without triggering a sweep). */
+function heldEntries(store: InMemoryReplayStore): number {
+  return (store as unknown as { total: number }).total;
+}
+
 describe('InMemoryReplayStore', () => {
   describe('replay detection', () => {
     it('answers replayed for a live (keyid, nonce) and ok for a new nonce', () => {
@@ -361,19 +366,28 @@ describe('InMemoryReplayStore', () => {
         arbitrary: fc.record({ kind: fc.constant('cap' as const), keyid, step: timeStep }),
         weight: 1,
       },
+      {
+        arbitrary: fc.record({ kind: fc.constant('size' as const), step: timeStep }),
+        weight: 1,
+      },
     );
 
     it('answers every operation exactly like the model, with the same size and alerts', () => {
+      let backlogged = 0;
       fc.assert(
         fc.property(
           fc.integer({ min: 1, max: 4 }),
           fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
+          // A tiny sweep budget leaves expired entries behind across calls (the backlog after a pause);
+          // undefined is the default budget, under which these small stores never have a backlog.
+          fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
           fc.array(operation, { minLength: 1, maxLength: 120 }),
-          (cap, maxTotal, operations) => {
+          (cap, maxTotal, maxSweepPerCall, operations) => {
             const alerts: string[] = [];
             const store = new InMemoryReplayStore({
               perKeyidCap: cap,
               ...(maxTotal === undefined ? {} : { maxTotalEntries: maxTotal }),
+              ...(maxSweepPerCall === undefined ? {} : { maxSweepPerCall }),
               onCapReached: (k) => alerts.push(k),
             });
             const model = new ReferenceModel(cap, maxTotal ?? Number.POSITIVE_INFINITY);
@@ -385,18 +399,109 @@ describe('InMemoryReplayStore', () => {
                 expect(store.checkAndInsert(op.keyid, op.nonce, expiry, clock)).toBe(
                   model.checkAndInsert(op.keyid, op.nonce, expiry, clock),
                 );
-              } else {
+              } else if (op.kind === 'cap') {
                 expect(store.isCapReached(op.keyid, clock)).toBe(
                   model.isCapReached(op.keyid, clock),
                 );
+              } else {
+                // `size` finishes any pending sweep, so it is read only now and then: between reads,
+                // expired entries may wait to be deleted while the answers above must stay exact.
+                expect(store.size).toBe(model.size);
               }
-              expect(store.size).toBe(model.size);
+              if (heldEntries(store) > model.size) backlogged++;
             }
+            expect(store.size).toBe(model.size);
             expect(alerts).toEqual(model.alerts);
           },
         ),
-        { numRuns: 500 },
+        { numRuns: 800 },
       );
+      expect(backlogged).toBeGreaterThan(0);
+    });
+
+    it('stays exact while a backlog of expired entries is deleted a slice per call', () => {
+      // A burst of entries, a pause that expires most of them but not all, then traffic: the store
+      // deletes at most `maxSweepPerCall` expired entries per call, and every answer must still be
+      // the model's (replays of expired nonces are new, counts near the cap are exact).
+      let backlogged = 0;
+      const nonce = fc.integer({ min: 0, max: 29 }).map((n) => `n${n}`);
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 5, max: 30 }),
+          fc.option(fc.integer({ min: 10, max: 40 }), { nil: undefined }),
+          fc.array(fc.record({ keyid, nonce, long: fc.boolean() }), {
+            minLength: 5,
+            maxLength: 40,
+          }),
+          fc.integer({ min: 1_001, max: 4_000 }),
+          fc.array(
+            fc.record({
+              op: fc.constantFrom('insert', 'cap', 'size'),
+              keyid,
+              nonce,
+              step: fc.nat(300),
+            }),
+            { minLength: 1, maxLength: 40 },
+          ),
+          (maxSweepPerCall, cap, maxTotal, burst, pause, traffic) => {
+            const alerts: string[] = [];
+            const store = new InMemoryReplayStore({
+              perKeyidCap: cap,
+              maxSweepPerCall,
+              ...(maxTotal === undefined ? {} : { maxTotalEntries: maxTotal }),
+              onCapReached: (k) => alerts.push(k),
+            });
+            const model = new ReferenceModel(cap, maxTotal ?? Number.POSITIVE_INFINITY);
+            let clock = T0;
+            for (const entry of burst) {
+              // Short entries expire during the pause, long ones outlive it (no whole-keyid drop).
+              const expiry = clock + (entry.long ? 10_000 : 1_000);
+              expect(store.checkAndInsert(entry.keyid, entry.nonce, expiry, clock)).toBe(
+                model.checkAndInsert(entry.keyid, entry.nonce, expiry, clock),
+              );
+            }
+            clock += pause;
+            for (const step of traffic) {
+              clock += step.step;
+              if (step.op === 'insert') {
+                const expiry = clock + 5_000;
+                expect(store.checkAndInsert(step.keyid, step.nonce, expiry, clock)).toBe(
+                  model.checkAndInsert(step.keyid, step.nonce, expiry, clock),
+                );
+              } else if (step.op === 'cap') {
+                expect(store.isCapReached(step.keyid, clock)).toBe(
+                  model.isCapReached(step.keyid, clock),
+                );
+              } else {
+                expect(store.size).toBe(model.size);
+              }
+              if (heldEntries(store) > model.size) backlogged++;
+            }
+            expect(store.size).toBe(model.size);
+            expect(alerts).toEqual(model.alerts);
+          },
+        ),
+        { numRuns: 600 },
+      );
+      // The property must see stores that really held expired entries between calls.
+      expect(backlogged).toBeGreaterThan(500);
+    });
+
+    it('deletes at most maxSweepPerCall expired entries per call after a pause', () => {
+      const store = new InMemoryReplayStore({ maxSweepPerCall: 10 });
+      for (let i = 0; i < 100; i++) store.checkAndInsert('kid', `short-${i}`, T0 + 1_000, T0);
+      store.checkAndInsert('kid', 'long', T0 + 60_000, T0);
+      expect(heldEntries(store)).toBe(101);
+      // After the pause, each call deletes a slice of the 100 expired entries, not all of them.
+      store.checkAndInsert('other', 'x', T0 + 120_000, T0 + 5_000);
+      expect(heldEntries(store)).toBe(101 - 10 + 1);
+      store.isCapReached('other', T0 + 5_001);
+      expect(heldEntries(store)).toBe(101 - 20 + 1);
+      // An expired nonce is new again, whatever is still held; the answer finishes the sweep.
+      expect(store.checkAndInsert('kid', 'short-99', T0 + 120_000, T0 + 5_002)).toBe('ok');
+      expect(store.size).toBe(3);
+      expect(store.checkAndInsert('kid', 'long', T0 + 120_000, T0 + 5_003)).toBe('replayed');
     });
 
     it('keeps exact counts over many distinct expiries (heap order under load)', () => {
