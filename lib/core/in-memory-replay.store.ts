@@ -31,7 +31,8 @@ export interface InMemoryReplayStoreOptions {
   /**
    * Most expired entries one call deletes (default {@link DEFAULT_MAX_SWEEP_PER_CALL}). After a pause,
    * the entries that expired meanwhile are deleted a slice per call instead of all on the next request;
-   * answers stay exact (see the class comment). Lower it only to test; it must be at least 1.
+   * answers stay exact (see the class comment). At least 1; `Infinity` deletes everything expired on
+   * every call.
    */
   maxSweepPerCall?: number;
   /**
@@ -135,8 +136,13 @@ export class InMemoryReplayStore extends ReplayStore {
       throw new RangeError(`maxTotalEntries must be a positive integer, got ${maxTotalEntries}`);
     }
     const maxSweepPerCall = options.maxSweepPerCall ?? DEFAULT_MAX_SWEEP_PER_CALL;
-    if (!Number.isInteger(maxSweepPerCall) || maxSweepPerCall < 1) {
-      throw new RangeError(`maxSweepPerCall must be a positive integer, got ${maxSweepPerCall}`);
+    if (
+      maxSweepPerCall !== Number.POSITIVE_INFINITY &&
+      (!Number.isInteger(maxSweepPerCall) || maxSweepPerCall < 1)
+    ) {
+      throw new RangeError(
+        `maxSweepPerCall must be a positive integer or Infinity, got ${maxSweepPerCall}`,
+      );
     }
     this.perKeyidCap = perKeyidCap;
     this.maxTotalEntries = maxTotalEntries;
@@ -175,6 +181,10 @@ export class InMemoryReplayStore extends ReplayStore {
   ): ReplayInsertResult {
     // NaN would never compare as expired: the entry would count toward the cap forever.
     if (Number.isNaN(expiresAtMs)) throw new RangeError('expiresAtMs is NaN');
+    // Held entries are string copies: any other value could never be found again (untyped callers).
+    if (typeof keyid !== 'string' || typeof nonce !== 'string') {
+      throw new TypeError('keyid and nonce must be strings');
+    }
     const now = this.advance(nowMs);
     let entries = this.keyids.get(keyid);
     if (this.hasBacklog() && this.answerMayDependOnBacklog(entries, nonce)) {
@@ -251,7 +261,10 @@ export class InMemoryReplayStore extends ReplayStore {
     );
   }
 
-  /** Deletes expired entries, at most `budget` nonces one by one (dropping a keyid whole counts 1). */
+  /**
+   * Deletes expired entries, at most `budget` units of work: a nonce deleted, a keyid dropped whole or a
+   * bucket popped counts 1.
+   */
   private sweep(budget: number): void {
     const heap = this.heap;
     const now = this.nowMs;
@@ -259,7 +272,10 @@ export class InMemoryReplayStore extends ReplayStore {
       const bucket = heap[0]!;
       const entries = bucket.owner;
       if (entries.dropped) {
+        // A bucket of a keyid already dropped whole: nothing to delete, but popping it is work too, and
+        // a keyid can leave ~1,000,000 of them (distinct-millisecond expiries).
         this.popBucket();
+        budget--;
         continue;
       }
       if (entries.latestExpiryMs <= now) {

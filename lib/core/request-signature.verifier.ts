@@ -105,6 +105,10 @@ export class RequestSignatureVerifier {
    */
   async verify(request: SignedRequestInput): Promise<VerifiedSigner> {
     const profile = this.profile;
+    if (typeof request.method !== 'string' || typeof request.url !== 'string') {
+      // A caller bug (untyped code), not a request property: never coerced into a signed value.
+      throw new TypeError('SignedRequestInput.method and .url must be strings');
+    }
     const headers = request.headers;
     const signatureInputHeader = headers['signature-input'];
     const signatureHeader = headers['signature'];

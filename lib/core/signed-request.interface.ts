@@ -32,7 +32,9 @@ export interface SignedRequestInput {
 export function headersFromRawHeaders(rawHeaders: readonly string[]): Record<string, HeaderValue> {
   const headers: Record<string, string | string[]> = Object.create(null);
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = toLowerCase.call(rawHeaders[i]!);
+    const rawName = rawHeaders[i];
+    if (typeof rawName !== 'string') throw new TypeError('rawHeaders must hold strings');
+    const name = toLowerCase.call(rawName);
     const value = rawHeaders[i + 1]!;
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;

@@ -26,6 +26,11 @@ function heldEntries(store: InMemoryReplayStore): number {
   return (store as unknown as { total: number }).total;
 }
 
+/** Expiry buckets still in the store's heap (each pop is work a call has to pay for). */
+function heapLength(store: InMemoryReplayStore): number {
+  return (store as unknown as { heap: unknown[] }).heap.length;
+}
+
 describe('InMemoryReplayStore', () => {
   describe('replay detection', () => {
     it('answers replayed for a live (keyid, nonce) and ok for a new nonce', () => {
@@ -275,6 +280,28 @@ describe('InMemoryReplayStore', () => {
       expect(() => new InMemoryReplayStore({ maxTotalEntries })).toThrow(RangeError);
     });
 
+    it.each([0, -1, 2.5, Number.NaN])('rejects maxSweepPerCall %p', (maxSweepPerCall) => {
+      expect(() => new InMemoryReplayStore({ maxSweepPerCall })).toThrow(RangeError);
+    });
+
+    it('accepts maxSweepPerCall Infinity: everything expired is deleted on every call', () => {
+      const store = new InMemoryReplayStore({ maxSweepPerCall: Number.POSITIVE_INFINITY });
+      for (let i = 0; i < 50; i++) store.checkAndInsert('kid', `n${i}`, T0 + 1_000, T0);
+      store.checkAndInsert('kid', 'long', T0 + 60_000, T0);
+      store.isCapReached('other', T0 + 5_000);
+      expect(heldEntries(store)).toBe(1);
+    });
+
+    it('refuses a non-string keyid or nonce (untyped callers) instead of holding an unfindable entry', () => {
+      const store = new InMemoryReplayStore();
+      const untyped = store as unknown as { checkAndInsert(...args: unknown[]): unknown };
+      expect(() => untyped.checkAndInsert('kid', 42, T0 + TTL, T0)).toThrow(TypeError);
+      expect(() => untyped.checkAndInsert({ toString: () => 'kid' }, 'n', T0 + TTL, T0)).toThrow(
+        TypeError,
+      );
+      expect(store.size).toBe(0);
+    });
+
     it('rejects NaN times rather than holding an entry that never expires', () => {
       const store = new InMemoryReplayStore();
       expect(() => store.checkAndInsert('kid', 'n', Number.NaN, T0)).toThrow(RangeError);
@@ -486,6 +513,20 @@ describe('InMemoryReplayStore', () => {
       );
       // The property must see stores that really held expired entries between calls.
       expect(backlogged).toBeGreaterThan(500);
+    });
+
+    it('charges the buckets of a keyid dropped whole to the same per-call budget', () => {
+      // Distinct-millisecond expiries leave one bucket per entry; once the keyid is dropped whole, those
+      // buckets still have to leave the heap, a slice per call.
+      const store = new InMemoryReplayStore({ maxSweepPerCall: 10 });
+      for (let i = 0; i < 100; i++) store.checkAndInsert('kid', `n${i}`, T0 + 1_000 + i, T0);
+      expect(heapLength(store)).toBe(100);
+      store.isCapReached('other', T0 + 5_000);
+      expect(heapLength(store)).toBe(100 - 10);
+      expect(store.checkAndInsert('other', 'x', T0 + 60_000, T0 + 5_001)).toBe('ok');
+      expect(heapLength(store)).toBe(100 - 20 + 1);
+      expect(store.size).toBe(1);
+      expect(store.checkAndInsert('kid', 'n5', T0 + 60_000, T0 + 5_002)).toBe('ok');
     });
 
     it('deletes at most maxSweepPerCall expired entries per call after a pause', () => {

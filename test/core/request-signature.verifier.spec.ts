@@ -216,6 +216,21 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
     );
   });
 
+  it('refuses a non-string method or url (untyped callers) instead of coercing it', async () => {
+    const { verifier } = makeVerifier({ keys: [key.publicJwk] });
+    const input = toInput(sign());
+    for (const bad of [
+      { ...input, url: new globalThis.URL(input.url) },
+      { ...input, method: { toString: () => 'POST' } },
+    ]) {
+      await expect(verifier.verify(bad as unknown as SignedRequestInput)).rejects.toThrow(
+        TypeError,
+      );
+    }
+    // The well-typed request itself still verifies (the refusal is about the types only).
+    await expect(verifier.verify(input)).resolves.toBeDefined();
+  });
+
   it('a missing parameter → params_incomplete', async () => {
     const { verifier } = makeVerifier({ keys: [key.publicJwk] });
     expect(await codeOf(verifier.verify(toInput(sign({ omitParams: ['nonce'] }))))).toBe(
