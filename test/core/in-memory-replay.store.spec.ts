@@ -367,6 +367,26 @@ describe('InMemoryReplayStore', () => {
       }
     }
 
+    /** One operation on the store and on the model: both must answer alike. */
+    function expectSameAnswer(
+      store: InMemoryReplayStore,
+      model: ReferenceModel,
+      op: { kind: 'insert' | 'cap' | 'size'; keyid?: string; nonce?: string; expiry?: number },
+      clock: number,
+    ): void {
+      if (op.kind === 'insert') {
+        expect(store.checkAndInsert(op.keyid!, op.nonce!, op.expiry!, clock)).toBe(
+          model.checkAndInsert(op.keyid!, op.nonce!, op.expiry!, clock),
+        );
+      } else if (op.kind === 'cap') {
+        expect(store.isCapReached(op.keyid!, clock)).toBe(model.isCapReached(op.keyid!, clock));
+      } else {
+        // `size` finishes any pending sweep, so the properties read it only now and then: between
+        // reads, expired entries may wait to be deleted while every other answer must stay exact.
+        expect(store.size).toBe(model.size);
+      }
+    }
+
     const keyid = fc.constantFrom('kid-a', 'kid-b', 'kid-c');
     // Mostly forward steps, some zero, a few backwards (the store must then keep its latest time).
     const timeStep = fc.oneof(
@@ -421,20 +441,8 @@ describe('InMemoryReplayStore', () => {
             let clock = T0;
             for (const op of operations) {
               clock += op.step;
-              if (op.kind === 'insert') {
-                const expiry = clock + op.ttl;
-                expect(store.checkAndInsert(op.keyid, op.nonce, expiry, clock)).toBe(
-                  model.checkAndInsert(op.keyid, op.nonce, expiry, clock),
-                );
-              } else if (op.kind === 'cap') {
-                expect(store.isCapReached(op.keyid, clock)).toBe(
-                  model.isCapReached(op.keyid, clock),
-                );
-              } else {
-                // `size` finishes any pending sweep, so it is read only now and then: between reads,
-                // expired entries may wait to be deleted while the answers above must stay exact.
-                expect(store.size).toBe(model.size);
-              }
+              const expiry = op.kind === 'insert' ? clock + op.ttl : undefined;
+              expectSameAnswer(store, model, { ...op, expiry }, clock);
               if (heldEntries(store) > model.size) backlogged++;
             }
             expect(store.size).toBe(model.size);
@@ -491,18 +499,12 @@ describe('InMemoryReplayStore', () => {
             clock += pause;
             for (const step of traffic) {
               clock += step.step;
-              if (step.op === 'insert') {
-                const expiry = clock + 5_000;
-                expect(store.checkAndInsert(step.keyid, step.nonce, expiry, clock)).toBe(
-                  model.checkAndInsert(step.keyid, step.nonce, expiry, clock),
-                );
-              } else if (step.op === 'cap') {
-                expect(store.isCapReached(step.keyid, clock)).toBe(
-                  model.isCapReached(step.keyid, clock),
-                );
-              } else {
-                expect(store.size).toBe(model.size);
-              }
+              expectSameAnswer(
+                store,
+                model,
+                { ...step, kind: step.op, expiry: clock + 5_000 },
+                clock,
+              );
               if (heldEntries(store) > model.size) backlogged++;
             }
             expect(store.size).toBe(model.size);

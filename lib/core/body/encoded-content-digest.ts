@@ -25,12 +25,11 @@ export function verifyCoveredContentDigest(
   body: Uint8Array,
 ): ContentDigestVerification {
   if (!isEncoded(digest)) return verifyContentDigest(digest, body);
-  const encoded = digest;
-  if (hashBodyBase64(encoded.algorithm, body) === encoded.encoded) return 'match';
+  if (hashBodyBase64(digest.algorithm, body) === digest.encoded) return 'match';
   // Not the canonical spelling of the right digest. Non-zero pad bits (accepted, RFC 8941 §4.2.7) spell
   // the same bytes differently, so the bytes decide.
   return verifyContentDigest(
-    new Map([[encoded.algorithm, Buffer.from(encoded.encoded, 'base64')]]),
+    new Map([[digest.algorithm, Buffer.from(digest.encoded, 'base64')]]),
     body,
   );
 }
