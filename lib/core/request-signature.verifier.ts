@@ -209,6 +209,21 @@ export class RequestSignatureVerifier {
         },
       );
     }
+    // Still step 8: a published key that cannot be imported (e.g. an EC point off the curve) is a key
+    // shape failure, reported here and not after the revocation, cap and target checks. Imported once per
+    // key and cached, so this costs a lookup per request.
+    let publicKey: KeyObject;
+    try {
+      publicKey = this.keys.get(resolved.jwk);
+    } catch (error) {
+      throw fail(
+        'request_signature_key_purpose_invalid',
+        8,
+        'published key cannot be imported',
+        { keyid, agentUrl: resolved.agentUrl },
+        error,
+      );
+    }
     // Step 9: revocation (stale before revoked: fail closed).
     const pendingRevocation = this.revocationChecker.checkKey(keyid, resolved.agentUrl);
     // Awaiting only real promises: in-memory backends answer synchronously and each needless await is
@@ -256,18 +271,6 @@ export class RequestSignatureVerifier {
       signatureParams: parsed.signatureParamsValue,
     });
     this.onSignatureBase?.(base);
-    let publicKey: KeyObject;
-    try {
-      publicKey = this.keys.get(resolved.jwk);
-    } catch (error) {
-      throw fail(
-        'request_signature_key_purpose_invalid',
-        8,
-        'published key cannot be imported',
-        { keyid, agentUrl: resolved.agentUrl },
-        error,
-      );
-    }
     if (!verifySignatureBytes(alg, publicKey, Buffer.from(base, 'utf8'), parsed.signature)) {
       throw fail('request_signature_invalid', 10, 'signature does not verify', {
         keyid,
@@ -291,11 +294,13 @@ export class RequestSignatureVerifier {
       }
     }
 
-    // Steps 12 + 13: atomic replay check and insert, TTL = (expires − now) + 60 s.
+    // Steps 12 + 13: atomic replay check and insert, TTL = (expires − now) + 60 s. Stores treat an
+    // entry as gone once `expiresAtMs <= now`, while step 5 still accepts at now = expires + 60 s
+    // exactly; one more millisecond keeps the nonce held through that last accepting instant.
     const pendingInsert = this.replayStore.checkAndInsert(
       keyid,
       nonce,
-      expires * 1000 + REPLAY_TTL_MARGIN_MS,
+      expires * 1000 + REPLAY_TTL_MARGIN_MS + 1,
       nowMs,
     );
     const insert = isPromise(pendingInsert) ? await pendingInsert : pendingInsert;
@@ -431,7 +436,8 @@ export class RequestSignatureVerifier {
     this.logger.warn(
       `request_body_malformed keyid=${JSON.stringify(keyid)} nonce=${JSON.stringify(nonce)} ` +
         `bytes=${body.length} reason=${scan.reason}` +
-        (names.length > 0 ? ` duplicate_keys=${names.join(',')}` : ''),
+        // JSON-encoded: a sanitized name may still hold `,`, spaces or `=` and must not forge fields.
+        (names.length > 0 ? ` duplicate_keys=${JSON.stringify(names)}` : ''),
     );
     throw fail('request_body_malformed', 14, `body is not strict JSON (${scan.reason})`, {
       keyid,

@@ -290,6 +290,50 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
     expect(code).toBe('request_signature_header_malformed');
   });
 
+  it('holds the nonce through the last accepting instant (expires = now − 60 s exactly)', async () => {
+    const { verifier } = makeVerifier({ keys: [key.publicJwk] });
+    const input = toInput(sign({ created: NOW_MS / 1000 - 300, expires: NOW_MS / 1000 - 60 }));
+    await expect(verifier.verify(input)).resolves.toBeDefined();
+    expect(await codeOf(verifier.verify(input))).toBe('request_signature_replayed');
+  });
+
+  describe('a published key that cannot be imported fails at step 8, before steps 9, 9a and 10', () => {
+    const es = generateSigningKey({ alg: 'ES256', kid: 'off-curve' });
+    // Well-formed members, but (0, 0) is not a P-256 point: only the import can tell.
+    const offCurve = {
+      ...es.publicJwk,
+      x: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      y: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    };
+    const signEs = () =>
+      signRequest({ method: 'POST', url: URL, body: BODY }, { privateJwk: es.privateJwk, now });
+    const expectStep8 = async (promise: Promise<unknown>) =>
+      expect(await promise.catch((e: unknown) => e)).toMatchObject({
+        code: 'request_signature_key_purpose_invalid',
+        failedStep: 8,
+      });
+
+    it('even when the kid is also revoked', async () => {
+      const { verifier } = makeVerifier({ keys: [offCurve], revokedKids: ['off-curve'] });
+      await expectStep8(verifier.verify(toInput(signEs())));
+    });
+
+    it('even when the keyid sits at its replay cap', async () => {
+      const store = new InMemoryReplayStore({ perKeyidCap: 1 });
+      store.checkAndInsert('off-curve', 'held-nonce', NOW_MS + 300_000, NOW_MS);
+      const { verifier } = makeVerifier({ keys: [offCurve], replayStore: store });
+      await expectStep8(verifier.verify(toInput(signEs())));
+    });
+
+    it('even when Host does not match the target URI', async () => {
+      const { verifier } = makeVerifier({ keys: [offCurve] });
+      const input = toInput(signEs());
+      await expectStep8(
+        verifier.verify({ ...input, headers: { ...input.headers, host: 'other.example.com' } }),
+      );
+    });
+  });
+
   it('a key with the wrong adcp_use → key_purpose_invalid (step 8)', async () => {
     const gov = generateSigningKey({ kid: 'gov', adcpUse: 'governance-signing' });
     const { verifier } = makeVerifier({ keys: [gov.publicJwk] });
@@ -356,6 +400,28 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
     expect(warnings.join('\n')).toContain('amount');
     expect(warnings.join('\n')).not.toContain('secret_value_xyz');
     expect(warnings.join('\n')).not.toContain('1000000');
+  });
+
+  it('step 14 logs duplicate key names JSON-encoded, so a name cannot forge log fields', async () => {
+    const warnings: string[] = [];
+    const { verifier } = makeVerifier({
+      keys: [key.publicJwk],
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    const forged = 'x nonce=\\"forged\\" bytes=1';
+    const body = `{"a,b":1,"a,b":2,"${forged}":1,"${forged}":2}`;
+    const input = toInput(sign({}, body));
+    expect(await codeOf(verifier.verify(input))).toBe('request_body_malformed');
+    const line = warnings.find((m) => m.startsWith('request_body_malformed'))!;
+    // The last field decodes back to exactly the two names; the fields before it are the real ones.
+    const field = ' duplicate_keys=';
+    expect(JSON.parse(line.slice(line.indexOf(field) + field.length))).toEqual([
+      'a,b',
+      'x nonce="forged" bytes=1',
+    ]);
+    expect(line.slice(0, line.indexOf(field))).toBe(
+      `request_body_malformed keyid="k1" nonce=${JSON.stringify(input.headers['signature-input']!.toString().match(/nonce="([^"]+)"/)![1])} bytes=${body.length} reason=duplicate_keys`,
+    );
   });
 
   it('a non-JSON body → request_body_malformed', async () => {
