@@ -1,5 +1,9 @@
 import type { RequestSignatureErrorCode } from './error-codes.js';
 import {
+  type ApplicationBody,
+  readBodyLikeTheApplication,
+} from './policy/application-body.reader.js';
+import {
   type AuthenticationDecision,
   decideAuthentication,
   type SignatureState,
@@ -9,11 +13,11 @@ import {
   type RequestTarget,
   type SigningListMode,
 } from './policy/request-signing-capability.js';
-import { resolveRequestTarget } from './policy/request-target.resolver.js';
+import { resolveRequestTargets } from './policy/request-target.resolver.js';
 import { carriesWebhookAuthentication } from './policy/webhook-authentication.trigger.js';
 import type { RequestSignatureVerifier } from './request-signature.verifier.js';
 import { SignatureVerificationError } from './signature-verification.error.js';
-import type { SignedRequestInput } from './signed-request.interface.js';
+import { headerAsString, type SignedRequestInput } from './signed-request.interface.js';
 import type { VerifiedSigner } from './verified-signer.interface.js';
 import { silentLogger, type VerifierLogger } from './verifier-logger.interface.js';
 
@@ -34,8 +38,14 @@ export interface AuthenticationOutcome extends AuthenticationDecision {
   readonly error?: SignatureVerificationError;
   readonly mode: SigningListMode | undefined;
   readonly target: RequestTarget;
-  /** The body registers a webhook with `authentication` (§c.1 P-a.1: always logged). */
+  /**
+   * The body registers a webhook with `authentication` (§c.1 P-a.1: always logged), or, for a request
+   * whose body had to be read (unsigned, or a failed signature), the body could not be read unambiguously
+   * and is treated as if it did (fail closed; `unreadableBody` says why).
+   */
   readonly webhookAuthenticationPresent: boolean;
+  /** Set when the body claimed to be JSON but could not be read unambiguously. */
+  readonly unreadableBody?: string;
 }
 
 /**
@@ -58,9 +68,13 @@ export class RequestAuthenticator {
     const hasSignature = request.headers['signature'] !== undefined;
     const signed = hasSignatureInput || hasSignature;
 
-    let body: unknown;
+    let applicationBody: ApplicationBody | undefined;
+    const readBody = (): ApplicationBody =>
+      (applicationBody ??= readBodyLikeTheApplication(
+        request.body,
+        headerAsString(request.headers['content-type']),
+      ));
     let webhookAuthenticationPresent = false;
-    let target = context.target;
     let signer: VerifiedSigner | undefined;
     let error: SignatureVerificationError | undefined;
     let signature: SignatureState;
@@ -69,11 +83,7 @@ export class RequestAuthenticator {
       // Unsigned, or signing not supported (signatures are then ignored, §c: never even checked).
       // Unsigned: the body is read (as the application will read it) only to find the operation and
       // the webhook-registration trigger.
-      body = parseBodyLikeTheApplication(request.body);
-      webhookAuthenticationPresent = carriesWebhookAuthentication(body);
-      if (webhookAuthenticationPresent) {
-        this.logger.warn('unsigned request registers a webhook with authentication');
-      }
+      webhookAuthenticationPresent = this.webhookTrigger(readBody(), 'unsigned');
       signature = { kind: 'absent' };
     } else {
       try {
@@ -95,16 +105,44 @@ export class RequestAuthenticator {
             ? { kind: 'malformed' }
             : { kind: 'failed', code: error.code };
       }
+      if (signature.kind === 'failed') {
+        // P-a.1 requires a *valid* signature on a webhook registration with authentication: a failed one
+        // must not be excused by warn_for plus a bearer (or a deliberately broken signature would be a
+        // way around the trigger).
+        webhookAuthenticationPresent = this.webhookTrigger(readBody(), 'badly signed');
+      } else if (signature.kind === 'verified' && mayMentionAuthentication(request.body)) {
+        // Only logged (§c.1: every request carrying the block); the signature already covers it.
+        const body = readBody();
+        if (body.kind === 'json' && carriesWebhookAuthenticationInAny(body.value)) {
+          this.logger.warn('signed request registers a webhook with authentication');
+        }
+      }
     }
 
+    let target = context.target;
+    let mode = context.mode;
     const needsTarget =
       target === undefined && (signature.kind === 'absent' || signature.kind === 'failed');
     if (needsTarget) {
-      if (body === undefined) body = parseBodyLikeTheApplication(request.body);
-      target = resolveRequestTarget(pathOf(request.url), body);
+      const body = readBody();
+      const candidates = resolveRequestTargets(
+        pathOf(request.url),
+        body.kind === 'json' ? body.value : undefined,
+      );
+      // A JSON-RPC batch falls under the strictest list of its calls.
+      target = candidates[0]!;
+      let strictest = listModeFor(this.verifier.capability, target);
+      for (let i = 1; i < candidates.length; i++) {
+        const candidateMode = listModeFor(this.verifier.capability, candidates[i]!);
+        if (modeStrictness(candidateMode) > modeStrictness(strictest)) {
+          strictest = candidateMode;
+          target = candidates[i]!;
+        }
+      }
+      mode ??= strictest;
     }
     const resolvedTarget = target ?? {};
-    const mode = context.mode ?? listModeFor(this.verifier.capability, resolvedTarget);
+    mode ??= listModeFor(this.verifier.capability, resolvedTarget);
     const fallbackAuthenticated =
       signature.kind === 'verified' || signature.kind === 'malformed'
         ? false
@@ -128,6 +166,10 @@ export class RequestAuthenticator {
       mode,
       target: resolvedTarget,
       webhookAuthenticationPresent,
+      ...(applicationBody?.kind === 'unreadable' &&
+      (signature.kind === 'absent' || signature.kind === 'failed')
+        ? { unreadableBody: applicationBody.reason }
+        : {}),
       ...(decision.verifiedSignerIdentity && signer ? { signer } : {}),
       ...(error ? { error } : {}),
     };
@@ -141,13 +183,33 @@ export class RequestAuthenticator {
         error: new SignatureVerificationError(
           'request_signature_required' satisfies RequestSignatureErrorCode,
           0,
-          webhookAuthenticationPresent
-            ? 'unsigned webhook registration with authentication'
-            : 'unsigned request to a required operation without another credential',
+          outcome.unreadableBody !== undefined
+            ? `unsigned request whose body cannot be read unambiguously (${outcome.unreadableBody})`
+            : webhookAuthenticationPresent
+              ? 'unsigned webhook registration with authentication'
+              : 'unsigned request to a required operation without another credential',
         ),
       };
     }
     return outcome;
+  }
+
+  /**
+   * §c.1 P-a.1 on a body the policy had to read: true when it registers a webhook with authentication,
+   * and also when it cannot be read unambiguously (fail closed). Logs either way, as the spec asks.
+   */
+  private webhookTrigger(body: ApplicationBody, what: 'unsigned' | 'badly signed'): boolean {
+    if (body.kind === 'unreadable') {
+      this.logger.warn(
+        `${what} request body cannot be read unambiguously (${body.reason}): treated as registering a webhook with authentication`,
+      );
+      return true;
+    }
+    if (body.kind === 'json' && carriesWebhookAuthenticationInAny(body.value)) {
+      this.logger.warn(`${what} request registers a webhook with authentication`);
+      return true;
+    }
+    return false;
   }
 }
 
@@ -158,13 +220,34 @@ async function evaluateFallback(
   return fallback === true;
 }
 
-function parseBodyLikeTheApplication(body: Uint8Array | undefined): unknown {
-  if (body === undefined || body.length === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-  } catch {
-    return undefined;
-  }
+/** The trigger on a single call or on any call of a JSON-RPC batch. */
+function carriesWebhookAuthenticationInAny(value: unknown): boolean {
+  return Array.isArray(value)
+    ? value.some((call) => carriesWebhookAuthentication(call))
+    : carriesWebhookAuthentication(value);
+}
+
+/**
+ * Whether a (verified) body could register a webhook with authentication at all, before paying for a
+ * parse: the member name is spelled out, or written with `\u` escapes.
+ */
+function mayMentionAuthentication(body: Uint8Array | undefined): boolean {
+  if (body === undefined || body.length === 0) return false;
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return bytes.includes('authentication') || bytes.includes('\\u');
+}
+
+const STRICTNESS: Readonly<Record<SigningListMode, number>> = {
+  required_for: 3,
+  protocol_methods_required_for: 3,
+  warn_for: 2,
+  protocol_methods_warn_for: 2,
+  supported_for: 1,
+  protocol_methods_supported_for: 1,
+};
+
+function modeStrictness(mode: SigningListMode | undefined): number {
+  return mode === undefined ? 0 : STRICTNESS[mode];
 }
 
 function pathOf(url: string): string {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
+import { readBodyLikeTheApplication } from '../../lib/core/policy/application-body.reader.js';
 import { decideAuthentication } from '../../lib/core/policy/authentication-decision.js';
-import { resolveRequestTarget } from '../../lib/core/policy/request-target.resolver.js';
+import {
+  resolveRequestTarget,
+  resolveRequestTargets,
+  routeOperationOf,
+} from '../../lib/core/policy/request-target.resolver.js';
 import { carriesWebhookAuthentication } from '../../lib/core/policy/webhook-authentication.trigger.js';
 
 const base = {
@@ -105,6 +110,113 @@ describe('decideAuthentication', () => {
     expect(
       decideAuthentication({ ...base, signingSupported: false, signature: { kind: 'malformed' } }),
     ).toMatchObject({ action: 'accept', authenticationSource: 'fallback' });
+  });
+});
+
+describe('decideAuthentication with the webhook-registration trigger', () => {
+  it('a failed signature on such a body rejects with its code, even in warn mode with a bearer', () => {
+    expect(
+      decideAuthentication({
+        ...base,
+        mode: 'warn_for',
+        fallbackAuthenticated: true,
+        webhookAuthenticationPresent: true,
+        signature: { kind: 'failed', code: 'request_signature_invalid' },
+      }),
+    ).toEqual({
+      action: 'reject',
+      errorCode: 'request_signature_invalid',
+      verifiedSignerIdentity: false,
+    });
+  });
+});
+
+describe('routeOperationOf (read as loosely as any router, never more strictly)', () => {
+  it.each([
+    ['/adcp/create_media_buy', 'create_media_buy'],
+    ['/adcp/create%5Fmedia%5Fbuy', 'create_media_buy'],
+    ['/adcp/%63reate_media_buy?x=%2F', 'create_media_buy'],
+    ['/adcp/./create_media_buy', 'create_media_buy'],
+    ['/adcp/other/../create_media_buy', 'create_media_buy'],
+    ['/adcp/other/%2E%2E/create_media_buy', 'create_media_buy'],
+    ['/ADCP/Create_Media_Buy', 'create_media_buy'],
+    ['/adcp//create_media_buy//', 'create_media_buy'],
+    ['/v1/adcp/create_media_buy#frag', 'create_media_buy'],
+    ['/adcp/create%2Fmedia_buy', undefined],
+    ['/adcp/', undefined],
+    ['/adcp/a/b', undefined],
+    ['/mcp', undefined],
+    ['/adcp%2Fcreate_media_buy', 'create_media_buy'],
+  ])('%s → %s', (path, expected) => {
+    expect(routeOperationOf(path)).toBe(expected);
+  });
+});
+
+describe('resolveRequestTargets', () => {
+  it('gives one target per call of a JSON-RPC batch', () => {
+    const call = (name: string) => ({ method: 'tools/call', params: { name } });
+    expect(
+      resolveRequestTargets('/mcp', [call('get_products'), { method: 'tasks/cancel' }]),
+    ).toEqual([{ operation: 'get_products' }, { protocolMethod: 'tasks/cancel' }]);
+    expect(resolveRequestTargets('/mcp', [])).toEqual([{}]);
+    expect(resolveRequestTargets('/adcp/sync_creatives', [call('x')])).toEqual([
+      { operation: 'sync_creatives' },
+    ]);
+  });
+});
+
+describe('readBodyLikeTheApplication', () => {
+  const rpc = '{"method":"tools/call","params":{"name":"create_media_buy"}}';
+  const value = JSON.parse(rpc);
+
+  it('reads UTF-8 JSON, with or without a byte order mark', () => {
+    expect(readBodyLikeTheApplication(Buffer.from(rpc), 'application/json')).toEqual({
+      kind: 'json',
+      value,
+    });
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(rpc)]);
+    expect(readBodyLikeTheApplication(withBom, 'application/json')).toEqual({
+      kind: 'json',
+      value,
+    });
+  });
+
+  it('honours the declared charset', () => {
+    expect(
+      readBodyLikeTheApplication(
+        Buffer.from(rpc, 'utf16le'),
+        'application/json; Charset="UTF-16LE"',
+      ),
+    ).toEqual({ kind: 'json', value });
+  });
+
+  it('an unknown charset, invalid or duplicate-key JSON is unreadable (the caller fails closed)', () => {
+    expect(
+      readBodyLikeTheApplication(Buffer.from(rpc), 'application/json; charset=x-nope'),
+    ).toEqual({ kind: 'unreadable', reason: 'unsupported charset' });
+    expect(readBodyLikeTheApplication(Buffer.from('{"a":1,"a":2}'), 'application/json')).toEqual({
+      kind: 'unreadable',
+      reason: 'not strict JSON (duplicate_keys)',
+    });
+    expect(readBodyLikeTheApplication(Buffer.from('{"a":'), undefined)).toMatchObject({
+      kind: 'unreadable',
+    });
+    // JSON-looking text under another media type could still reach a permissive parser.
+    expect(readBodyLikeTheApplication(Buffer.from('[1,'), 'text/plain')).toMatchObject({
+      kind: 'unreadable',
+    });
+  });
+
+  it('a body that neither is nor claims to be JSON is none; JSON under any media type is read', () => {
+    expect(
+      readBodyLikeTheApplication(Buffer.from('a=1&b=2'), 'application/x-www-form-urlencoded'),
+    ).toEqual({ kind: 'none' });
+    expect(readBodyLikeTheApplication(Buffer.from(rpc), 'text/plain')).toEqual({
+      kind: 'json',
+      value,
+    });
+    expect(readBodyLikeTheApplication(undefined, 'application/json')).toEqual({ kind: 'none' });
+    expect(readBodyLikeTheApplication(new Uint8Array(0), undefined)).toEqual({ kind: 'none' });
   });
 });
 

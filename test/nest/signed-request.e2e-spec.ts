@@ -352,6 +352,88 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       );
     });
 
+    describe('an unsigned request cannot reach a required operation through another spelling', () => {
+      const createCall = rpc('tools/call', 'create_media_buy');
+      // Strings only: superagent sends them as UTF-8 byte for byte (a Buffer would be JSON-encoded).
+      const unsigned = (app: INestApplication, path: string, body: string, type: string) =>
+        request(app.getHttpServer())
+          .post(path)
+          .set('Host', HOST)
+          .set('Content-Type', type)
+          .send(body);
+
+      it('a JSON-RPC body behind a byte order mark', async () => {
+        const { app } = await start();
+        const withBom = `\uFEFF${createCall}`; // EF BB BF on the wire
+        expectRejected(
+          await unsigned(app, '/mcp', withBom, 'application/json'),
+          'request_signature_required',
+        );
+      });
+
+      it('a JSON-RPC body in the UTF-16 charset it declares', async () => {
+        const { app } = await start();
+        const response = await unsigned(
+          app,
+          '/mcp',
+          // UTF-16LE of ASCII text: each character followed by a NUL byte.
+          createCall.replace(/./g, (c) => `${c}\u0000`),
+          'application/json; charset=utf-16le',
+        );
+        // Express parses UTF-16 (the guard must refuse it); Fastify's parser refuses it before any guard.
+        if (adapter === 'express') expectRejected(response, 'request_signature_required');
+        else expect(response.status).toBe(400);
+      });
+
+      it('a required call inside a JSON-RPC batch', async () => {
+        const { app } = await start();
+        const batch = `[${rpc('tools/call', 'get_products')},${createCall}]`;
+        expectRejected(
+          await unsigned(app, '/mcp', batch, 'application/json'),
+          'request_signature_required',
+        );
+        const harmless = `[${rpc('tools/call', 'get_products')}]`;
+        expect((await unsigned(app, '/mcp', harmless, 'application/json')).status).toBe(200);
+      });
+
+      it('a duplicate-key JSON body (parsers disagree on which name wins)', async () => {
+        const { app } = await start();
+        const ambiguous =
+          '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_products","name":"create_media_buy"}}';
+        expectRejected(
+          await unsigned(app, '/mcp', ambiguous, 'application/json'),
+          'request_signature_required',
+        );
+      });
+
+      it.each([
+        '/adcp/sync%5Fcreatives',
+        '/adcp/%73ync_creatives',
+        '/adcp/./sync_creatives',
+        '/adcp/x/../sync_creatives',
+        '/ADCP/SYNC_CREATIVES',
+        '/adcp/sync_creatives/',
+      ])('the REST route spelled %s', async (path) => {
+        const { app } = await start();
+        const response = await unsigned(app, path, BODY, 'application/json');
+        // Either the router does not take the spelling at all (404) or the guard refuses it; it never runs.
+        if (response.status !== 404) expectRejected(response, 'request_signature_required');
+      });
+
+      it('a webhook registration behind a byte order mark', async () => {
+        const { app } = await start();
+        const body =
+          '\uFEFF{"push_notification_config":{"url":"https://b.example/h","authentication":{"credentials":"c"}}}';
+        const response = await request(app.getHttpServer())
+          .post('/adcp/get_products')
+          .set('Host', HOST)
+          .set('Content-Type', 'application/json')
+          .set('Authorization', 'Bearer valid-token')
+          .send(body);
+        expectRejected(response, 'request_signature_required');
+      });
+    });
+
     it('a malformed header pair is refused everywhere', async () => {
       const { app } = await start();
       const response = await send(app, '/adcp/get_products', undefined, BODY, {
@@ -422,6 +504,17 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
         }),
       ]);
       expect(logger.text()).toMatch(/accept_with_warning: request_signature_digest_mismatch/);
+    });
+
+    it('a failed signature on a webhook registration with authentication is refused, bearer or not', async () => {
+      const { app } = await start();
+      const signed = counterparty.sign('/adcp/update_media_buy');
+      const registration =
+        '{"push_notification_config":{"url":"https://b.example/h","authentication":{"credentials":"c"}}}';
+      const response = await send(app, '/adcp/update_media_buy', signed, registration, {
+        Authorization: 'Bearer valid-token',
+      });
+      expectRejected(response, 'request_signature_digest_mismatch');
     });
 
     it('an unrecognized bearer token is no fallback credential', async () => {

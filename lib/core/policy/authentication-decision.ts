@@ -35,7 +35,7 @@ export interface PolicyFacts {
   readonly signature: SignatureState;
   /** Another credential the seller accepts (bearer, API key, mTLS) succeeded. */
   readonly fallbackAuthenticated: boolean;
-  /** The body registers a webhook with `authentication` (§c.1 P-a.1). */
+  /** The body registers a webhook with `authentication` (§c.1 P-a.1); weighed for absent and failed signatures. */
   readonly webhookAuthenticationPresent: boolean;
 }
 
@@ -87,6 +87,9 @@ export function decideAuthentication(facts: PolicyFacts): AuthenticationDecision
       // P-b / P-c: a broken header pair shows intent to sign; falling back would be a downgrade.
       return reject('request_signature_header_malformed');
     case 'failed':
+      // P-a.1 asks for a valid signature on a webhook registration with authentication: a failed one is
+      // not excused by warn_for and a bearer, or breaking the signature on purpose would dodge the trigger.
+      if (facts.webhookAuthenticationPresent) return reject(signature.code);
       if (isWarnMode(facts.mode)) {
         // §d.4 shadow mode: record, never establish identity, continue only on an independent credential.
         return facts.fallbackAuthenticated

@@ -1,20 +1,60 @@
+import { removeDotSegments } from '../url/target-uri.canonicalizer.js';
 import type { RequestTarget } from './request-signing-capability.js';
 
-const ADCP_ROUTE_PREFIX = '/adcp/';
+const ADCP_ROUTE_SEGMENT = '/adcp/';
 
 /**
  * What a request invokes, for the list policy (§d.2, §k): a REST route `/adcp/<op>` names the operation in
  * its path; a JSON-RPC body names a protocol method in `method`, or an AdCP operation in `params.name` when
- * the method is `tools/call`. `body` is the parsed JSON body, if any.
+ * the method is `tools/call`. `body` is the parsed JSON body, if any; a JSON-RPC batch (an array) yields
+ * one target per call, see {@link resolveRequestTargets}.
+ *
+ * The path is read the way routers match it, or more loosely, never more strictly: an unsigned request
+ * must not reach `create_media_buy` through a spelling the policy does not recognise (`%5F`, `/./`,
+ * upper case, doubled slashes). See {@link routeOperationOf}.
  */
 export function resolveRequestTarget(path: string, body: unknown): RequestTarget {
-  const queryStart = path.indexOf('?');
-  const pathname = queryStart === -1 ? path : path.slice(0, queryStart);
-  const prefixAt = pathname.lastIndexOf(ADCP_ROUTE_PREFIX);
-  if (prefixAt !== -1) {
-    const operation = pathname.slice(prefixAt + ADCP_ROUTE_PREFIX.length).replace(/\/+$/, '');
-    if (operation.length > 0 && !operation.includes('/')) return { operation };
+  const operation = routeOperationOf(path);
+  if (operation !== undefined) return { operation };
+  return bodyTargetOf(body);
+}
+
+/**
+ * Every target a request may invoke: one per element of a JSON-RPC batch, else one. The caller applies
+ * the strictest list among them, so a required call cannot hide behind a harmless one in the same batch.
+ */
+export function resolveRequestTargets(path: string, body: unknown): RequestTarget[] {
+  const operation = routeOperationOf(path);
+  if (operation !== undefined) return [{ operation }];
+  if (!Array.isArray(body)) return [bodyTargetOf(body)];
+  return body.length === 0 ? [{}] : body.map(bodyTargetOf);
+}
+
+/**
+ * The operation a REST route `/adcp/<op>` names, read as permissively as any router could: every `%XX`
+ * of an ASCII byte decoded (Express and Fastify match decoded paths), dot segments removed, ASCII
+ * letters lowercased (Express routes case-insensitively by default), and slashes around the last
+ * segment ignored. Loosening can only make more requests fall under a list, which fails closed.
+ */
+export function routeOperationOf(path: string): string | undefined {
+  let end = path.length;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 0x3f /* ? */ || c === 0x23 /* # */) {
+      end = i;
+      break;
+    }
   }
+  let pathname = decodeAsciiEscapes(path.slice(0, end)).toLowerCase();
+  if (!pathname.startsWith('/')) pathname = `/${pathname}`;
+  pathname = removeDotSegments(pathname);
+  const at = pathname.lastIndexOf(ADCP_ROUTE_SEGMENT);
+  if (at === -1) return undefined;
+  const operation = trimSlashes(pathname.slice(at + ADCP_ROUTE_SEGMENT.length));
+  return operation.length > 0 && !operation.includes('/') ? operation : undefined;
+}
+
+function bodyTargetOf(body: unknown): RequestTarget {
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
     const envelope = body as { method?: unknown; params?: unknown };
     if (typeof envelope.method === 'string') {
@@ -26,4 +66,20 @@ export function resolveRequestTarget(path: string, body: unknown): RequestTarget
     }
   }
   return {};
+}
+
+/** Decodes each `%XX` whose byte is ASCII; everything else (non-ASCII bytes, bad escapes) stays as is. */
+function decodeAsciiEscapes(text: string): string {
+  if (!text.includes('%')) return text;
+  return text.replace(/%([0-7][0-9a-fA-F])/g, (_, hex: string) =>
+    String.fromCharCode(Number.parseInt(hex, 16)),
+  );
+}
+
+function trimSlashes(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text.charCodeAt(start) === 0x2f) start++;
+  while (end > start && text.charCodeAt(end - 1) === 0x2f) end--;
+  return text.slice(start, end);
 }

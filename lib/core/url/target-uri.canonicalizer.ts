@@ -727,7 +727,7 @@ function hasDotSegment(path: string): boolean {
  * empty segments, so consecutive slashes survive byte for byte (`/a//b`, `/a/.//b` → `/a//b`,
  * `/a//../b` → `/a/b`). A final `.` or `..` leaves a trailing slash, as the RFC's buffer algorithm does.
  */
-function removeDotSegments(path: string): string {
+export function removeDotSegments(path: string): string {
   const input = path.split('/'); // input[0] is '' (the path starts with '/')
   const output: string[] = [];
   const last = input.length - 1;
