@@ -15,14 +15,17 @@ import {
 import { SignatureVerificationError } from './signature-verification.error.js';
 import { COMPONENT_CHAR, hasCharClass } from './structured-fields/character-classes.js';
 import {
+  firstDuplicateParameter,
   parseDictionary,
   StructuredFieldParseError,
+  type StructuredFieldParseOptions,
   serializeInnerList,
 } from './structured-fields/structured-field.parser.js';
 import type {
   SfDictionary,
   SfInnerList,
   SfMember,
+  SfParameters,
 } from './structured-fields/structured-field.types.js';
 import { STRING_METHODS } from './text/string-intrinsics.js';
 import type { SigningProfileVersion } from './verifier-options.interface.js';
@@ -111,26 +114,25 @@ export function parseSignatureHeadersStrictly(
   signature: FieldLines,
   profile: SigningProfileVersion,
 ): ParsedSignatureHeaders {
-  const inputs = parseField(signatureInput, 'Signature-Input');
-  // Shape checks cover every label; only sig1's content is interpreted below.
-  inputs.forEach(checkSignatureInputMember);
-  const selected = inputs.get(SIGNATURE_LABEL) as SfInnerList | undefined;
-  if (selected === undefined) {
+  const inputs = parseField(signatureInput, 'Signature-Input', KEEP_DUPLICATE_PARAMETERS);
+  // §a.6: other labels are ignored even if invalid; only the dictionary syntax (which locates sig1 and
+  // refuses a repeated label) holds for all of them. sig1 alone gets the shape and profile checks.
+  const member = inputs.get(SIGNATURE_LABEL);
+  if (member === undefined) {
     // [gap] §a.6: no rule for a request without sig1; it cannot be verified, so it is malformed.
     throw malformed('Signature-Input has no sig1 label', 'signature_input_no_sig1');
   }
+  const selected = checkSignatureInputMember(member);
   const components = readComponents(selected);
   const params = readParams(selected);
   const signatureParamsValue = serializeInnerList(selected);
 
-  const signatures = parseField(signature, 'Signature');
-  signatures.forEach(checkSignatureMember);
+  const signatures = parseField(signature, 'Signature', KEEP_DUPLICATE_PARAMETERS);
   const signatureMember = signatures.get(SIGNATURE_LABEL);
   if (signatureMember === undefined) {
     throw malformed('Signature has no sig1 member', 'signature_no_sig1');
   }
-  // Checked above: every member is an item holding a byte sequence.
-  const encoded = (signatureMember.kind === 'item' && signatureMember.value.value) as string;
+  const encoded = checkSignatureMember(signatureMember);
   const signatureBytes = decodeSignature(encoded, profile);
 
   return {
@@ -243,17 +245,18 @@ export function isSingleFieldValue(value: FieldLines): boolean {
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * RFC 9421 §4.1 defines the whole field as a dictionary of inner lists of component identifiers
- * (sf-strings). That is the field's syntax, so it holds for every label; what the other labels *say*
- * (their parameters, duplicates, encodings) is theirs and is ignored (§a.6).
+ * RFC 9421 §4.1: sig1 is an inner list of component identifiers (sf-strings), with no parameter key
+ * repeated on it or on any of its components (the profile's strictness; RFC 8941 alone would let the last
+ * one win).
  */
-function checkSignatureInputMember(member: SfMember): void {
+function checkSignatureInputMember(member: SfMember): SfInnerList {
   if (member.kind !== 'inner-list') {
     throw malformed(
       'Signature-Input member is not an inner list',
       'signature_input_not_inner_list',
     );
   }
+  refuseDuplicateParameters(member.params);
   const items = member.items;
   for (let i = 0; i < items.length; i++) {
     if (items[i]!.value.type !== 'string') {
@@ -262,25 +265,44 @@ function checkSignatureInputMember(member: SfMember): void {
         'component_not_string',
       );
     }
+    refuseDuplicateParameters(items[i]!.params);
   }
+  return member;
 }
 
-/** RFC 9421 §4.2: every `Signature` member is a byte sequence (decoded only for sig1). */
-function checkSignatureMember(member: SfMember): void {
+/** RFC 9421 §4.2: sig1's `Signature` member is a byte sequence; returns its undecoded text. */
+function checkSignatureMember(member: SfMember): string {
   if (member.kind !== 'item' || member.value.type !== 'byte-sequence') {
     throw malformed('Signature member is not a byte sequence', 'signature_not_byte_sequence');
   }
+  refuseDuplicateParameters(member.params);
+  return member.value.value;
 }
 
+function refuseDuplicateParameters(params: SfParameters): void {
+  const key = firstDuplicateParameter(params);
+  if (key !== undefined) {
+    throw malformed('a parameter is repeated on sig1', 'duplicate_parameter', {
+      param: key.length > 32 ? `${key.slice(0, 32)}…` : key,
+    });
+  }
+}
+
+const KEEP_DUPLICATE_PARAMETERS = { keepDuplicateParameters: true } as const;
+
 /** RFC 9110 §5.3: several field lines are one value joined with ", ", then parsed as a whole. */
-function parseField(value: FieldLines, field: string): SfDictionary {
+function parseField(
+  value: FieldLines,
+  field: string,
+  options?: StructuredFieldParseOptions,
+): SfDictionary {
   const text = combineFieldLines(value);
   if (text === undefined) {
     // Only reachable from untyped callers; treated like any other unparseable header.
     throw malformed(`${field} is not a string`, 'field_not_string');
   }
   try {
-    return parseDictionary(text);
+    return parseDictionary(text, options);
   } catch (error) {
     if (error instanceof StructuredFieldParseError) {
       throw malformed(

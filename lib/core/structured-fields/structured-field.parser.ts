@@ -48,6 +48,21 @@ export const DEFAULT_MAX_FIELD_LENGTH = 8192;
 export interface StructuredFieldParseOptions {
   /** Longest accepted input, in characters. Default {@link DEFAULT_MAX_FIELD_LENGTH}. */
   readonly maxLength?: number;
+  /**
+   * Keep a repeated parameter key (every occurrence, in order) instead of refusing the field. RFC 8941
+   * lets the last one win; the AdCP profile refuses repeats, but only on the member it processes (§a.6
+   * ignores the other labels), so the signature headers check that member with
+   * {@link firstDuplicateParameter}. Default false: a repeated key is a parse error.
+   */
+  readonly keepDuplicateParameters?: boolean;
+}
+
+/** The first parameter key that occurs twice in `params`, if any. */
+export function firstDuplicateParameter(params: SfParameters): string | undefined {
+  for (let i = 1; i < params.length; i++) {
+    for (let j = 0; j < i; j++) if (params[j]!.key === params[i]!.key) return params[i]!.key;
+  }
+  return undefined;
 }
 
 /** The one error the parser throws: `reason` is a short fixed description, `position` a 0-based offset. */
@@ -143,7 +158,10 @@ class Parser {
   private readonly length: number;
   private pos = 0;
 
+  private readonly keepDuplicateParameters: boolean;
+
   constructor(input: string, options: StructuredFieldParseOptions | undefined) {
+    this.keepDuplicateParameters = options?.keepDuplicateParameters === true;
     if (typeof input !== 'string') throw new StructuredFieldParseError('input is not a string', 0);
     const maxLength = options?.maxLength ?? DEFAULT_MAX_FIELD_LENGTH;
     if (input.length > maxLength) {
@@ -269,7 +287,9 @@ class Parser {
       this.skipSpaces();
       const keyStart = this.pos;
       const key = this.key();
-      if (seen !== undefined) {
+      if (this.keepDuplicateParameters) {
+        // The caller checks the members it processes (see the option).
+      } else if (seen !== undefined) {
         if (seen.has(key)) this.duplicateParameter(key, keyStart);
         seen.add(key);
       } else {
