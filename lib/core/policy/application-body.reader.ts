@@ -45,8 +45,9 @@ export function readBodyLikeTheApplication(
 
 /** A JSON media type, no media type at all, or text that starts like a JSON object or array. */
 function claimsToBeJson(contentType: string | undefined, text: string): boolean {
-  const mediaType = contentType?.split(';', 1)[0]!.trim().toLowerCase();
-  if (mediaType === undefined || mediaType === '') return true;
+  if (contentType === undefined) return true;
+  const mediaType = (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
+  if (mediaType === '') return true;
   if (mediaType === 'application/json' || mediaType.endsWith('+json')) return true;
   const first = text.trimStart().charCodeAt(0);
   return first === 0x7b /* { */ || first === 0x5b /* [ */;
