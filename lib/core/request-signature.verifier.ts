@@ -4,6 +4,15 @@ import { verifyCoveredContentDigest } from './body/encoded-content-digest.js';
 import { scanJsonForDuplicateKeys } from './body/strict-json.parser.js';
 import { CanonicalTargetCache } from './canonical-target.cache.js';
 import { type Clock, systemClock } from './clock.js';
+import {
+  componentIdentifierOf,
+  componentNameOf,
+  componentParameters,
+  hasComponentParameters,
+  isTargetDerivedComponent,
+  QUERY_PARAM_COMPONENT,
+} from './component-identifier.js';
+import { ComponentValueError, fieldComponentValue, queryParamValue } from './component-values.js';
 import type { RequestSignatureErrorCode } from './error-codes.js';
 import { InMemoryReplayStore } from './in-memory-replay.store.js';
 import { requestKeyPurposeProblem } from './jwk-purpose.js';
@@ -36,6 +45,7 @@ import {
   headerAsString,
   type SignedRequestInput,
 } from './signed-request.interface.js';
+import { getParameter, SF_NO_PARAMETERS } from './structured-fields/structured-field.parser.js';
 import { STRING_METHODS } from './text/string-intrinsics.js';
 import type { VerifiedSigner } from './verified-signer.interface.js';
 import { silentLogger, type VerifierLogger } from './verifier-logger.interface.js';
@@ -128,7 +138,7 @@ export class RequestSignatureVerifier {
     const parsed = parseSignatureHeaders(signatureInputHeader, signatureHeader, profile);
     const components = parsed.components;
     const coverage = coverageOf(components);
-    const coveredHeaderValues = this.readCoveredHeaders(components, headers);
+    const coveredHeaderValues = this.readCoveredHeaders(components, headers, request.url);
     const digests = coverage.contentDigest
       ? readCoveredContentDigest(
           coveredHeaderValues[components.indexOf('content-digest')]!,
@@ -339,28 +349,31 @@ export class RequestSignatureVerifier {
 
   /**
    * Step 1 checks on covered header fields; returns their values for the signature base, at the index
-   * of their component (derived components leave a hole).
+   * of their component. The profile's derived components and those computed from the canonical target
+   * (`@path`…) leave a hole for step 10; `@query-param` and parameterized fields are resolved here.
    */
   private readCoveredHeaders(
     components: readonly string[],
     headers: Readonly<Record<string, HeaderValue>>,
+    url: string,
   ): (string | undefined)[] {
     const values: (string | undefined)[] = new Array(components.length);
     for (let i = 0; i < components.length; i++) {
       const component = components[i]!;
       if (charCodeAt.call(component, 0) === 64 /* @ */) {
-        if (!SUPPORTED_DERIVED_COMPONENTS.has(component)) {
-          // The profile covers only these three; anything else needs bilateral coordination we lack.
-          throw fail('request_signature_header_malformed', 1, `unsupported component ${component}`);
+        if (!PROFILE_DERIVED_COMPONENTS.has(component)) {
+          values[i] = extraDerivedComponentValue(component, url);
         }
         continue;
       }
+      const parameterized = hasComponentParameters(component);
+      const name = parameterized ? componentNameOf(component) : component;
       // Own properties only: a component named `constructor` or `__proto__` must not read a plain
       // object's prototype.
-      const value = Object.hasOwn(headers, component) ? headers[component] : undefined;
+      const value = Object.hasOwn(headers, name) ? headers[name] : undefined;
       if (value === undefined || (typeof value !== 'string' && value.length === 0)) {
         // [gap] a covered field that is absent cannot be part of the base: malformed.
-        throw fail('request_signature_header_malformed', 1, `covered field ${component} is absent`);
+        throw fail('request_signature_header_malformed', 1, `covered field ${name} is absent`);
       }
       if (component === 'content-digest') {
         // A dictionary: several members are fine, a repeated algorithm is refused by the parser.
@@ -374,10 +387,11 @@ export class RequestSignatureVerifier {
         throw fail(
           'request_signature_header_malformed',
           1,
-          `covered field ${component} is multi-valued`,
+          `covered field ${name} is multi-valued`,
         );
       }
-      values[i] = trim.call(headerAsString(value)!);
+      const trimmed = trim.call(headerAsString(value)!);
+      values[i] = parameterized ? parameterizedFieldValue(component, trimmed) : trimmed;
     }
     return values;
   }
@@ -463,11 +477,58 @@ function keyResolutionFailure(keyid: string, error: unknown): SignatureVerificat
   if (error instanceof SignatureVerificationError) return error;
   return fail('request_signature_jwks_unavailable', 7, 'key resolution failed', { keyid }, error);
 }
-const SUPPORTED_DERIVED_COMPONENTS: ReadonlySet<string> = new Set([
+/** The profile's derived components: their values come from the canonical target at step 10. */
+const PROFILE_DERIVED_COMPONENTS: ReadonlySet<string> = new Set([
   '@method',
   '@target-uri',
   '@authority',
 ]);
+
+/**
+ * Step 1 for a derived component beyond the profile's: `@query-param` is resolved now (absent or repeated
+ * is malformed, like an absent covered header); `@path`, `@query`, `@request-target` and `@scheme` come
+ * from the canonical target at step 10 (undefined here). Anything else reached this point through the
+ * fast path, which checks only the name's syntax, and is refused as the strict parser would refuse it.
+ */
+function extraDerivedComponentValue(component: string, url: string): string | undefined {
+  if (isTargetDerivedComponent(component)) return undefined;
+  if (componentNameOf(component) === QUERY_PARAM_COMPONENT) {
+    const name = getParameter(componentParameters(component), 'name');
+    try {
+      return queryParamValue(url, name!.value as string);
+    } catch (error) {
+      throw componentValueFailure(component, error);
+    }
+  }
+  const refusal = componentIdentifierOf(component, SF_NO_PARAMETERS);
+  throw fail(
+    'request_signature_header_malformed',
+    1,
+    'covered component cannot be part of a request signature',
+    { reason: typeof refusal === 'string' ? 'component_invalid' : refusal.problem, component },
+  );
+}
+
+/** Step 1 for a covered field with parameters (`;bs`, `;sf`, `;key`): its value for the base. */
+function parameterizedFieldValue(component: string, trimmedValue: string): string {
+  try {
+    return fieldComponentValue(
+      componentNameOf(component),
+      componentParameters(component),
+      trimmedValue,
+    );
+  } catch (error) {
+    throw componentValueFailure(component, error);
+  }
+}
+
+function componentValueFailure(component: string, error: unknown): SignatureVerificationError {
+  if (!(error instanceof ComponentValueError)) throw error;
+  return fail('request_signature_header_malformed', 1, error.message, {
+    reason: error.reason,
+    component,
+  });
+}
 
 function fail(
   code: RequestSignatureErrorCode,

@@ -1,3 +1,5 @@
+import { componentLineLabel, isTargetDerivedComponent } from './component-identifier.js';
+import { targetComponentValue } from './component-values.js';
 import { STRING_METHODS } from './text/string-intrinsics.js';
 
 // Own copies, not the imported binding: see STRING_METHODS.
@@ -8,7 +10,10 @@ export interface SignatureBaseInputs {
   readonly method: string;
   readonly targetUri: string;
   readonly authority: string;
-  /** Covered header field values, trimmed, at the index of their component (derived ones: unused). */
+  /**
+   * Values read at step 1, at the index of their component: covered fields (trimmed, or derived from
+   * their parameters) and `@query-param`. Undefined for the derived components built here.
+   */
   readonly headerValues: readonly (string | undefined)[];
   /** The RFC 8941 serialization of sig1's inner list with its parameters. */
   readonly signatureParams: string;
@@ -25,8 +30,8 @@ const COMMON_LINE_PREFIXES: ReadonlyMap<string, string> = new Map(
 /**
  * The RFC 9421 §2.5 signature base as the vectors pin it: one `"<name>": <value>` line per covered
  * component in `Signature-Input` order, then the `"@signature-params"` line, joined by bare LF, with no
- * trailing newline. Unsupported derived components are refused at parse time, so every name here is one
- * of `@method`, `@target-uri`, `@authority` or a header field.
+ * trailing newline. `@method`, `@target-uri` and `@authority` come from the inputs; `@scheme`, `@path`,
+ * `@query` and `@request-target` from the canonical target URI; everything else was read at step 1.
  */
 export function buildSignatureBase(
   components: readonly string[],
@@ -39,8 +44,18 @@ export function buildSignatureBase(
     if (component === '@method') value = toUpperCase.call(inputs.method);
     else if (component === '@target-uri') value = inputs.targetUri;
     else if (component === '@authority') value = inputs.authority;
-    else value = inputs.headerValues[i] ?? '';
-    base += (COMMON_LINE_PREFIXES.get(component) ?? `"${component}": `) + value + '\n';
+    else {
+      const read = inputs.headerValues[i];
+      if (read !== undefined) value = read;
+      else if (isTargetDerivedComponent(component)) {
+        value = targetComponentValue(component, inputs.targetUri);
+      } else {
+        // Step 1 resolves every other component or refuses the request: reaching this is a bug.
+        throw new TypeError(`no value for covered component ${component}`);
+      }
+    }
+    base +=
+      (COMMON_LINE_PREFIXES.get(component) ?? `${componentLineLabel(component)}: `) + value + '\n';
   }
   return base + '"@signature-params": ' + inputs.signatureParams;
 }

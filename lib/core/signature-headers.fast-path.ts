@@ -16,6 +16,7 @@
  * every error. So the fast path never decides a rejection; a property test pins that whatever it
  * accepts, the strict parser reads identically.
  */
+import { isParameterlessRequestComponent } from './component-identifier.js';
 import type { FieldLines, SignatureParams } from './signature-headers.parser.js';
 import {
   BASE64_CHAR,
@@ -139,6 +140,9 @@ export function readCanonicalSignatureHeaders(
       if (end === nameStart || charCodeAt.call(input, end) !== DQUOTE) return undefined;
       const name = slice.call(input, start, end);
       if (read.length >= MAX_FAST_ITEMS || read.includes(name)) return undefined;
+      // A derived name the strict parser does not know (or `@query-param`, which needs its `name`
+      // parameter) is the strict parser's to refuse.
+      if (nameStart > start && !isParameterlessRequestComponent(name)) return undefined;
       read.push(name);
       pos = end + 1;
     }

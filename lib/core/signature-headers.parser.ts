@@ -8,12 +8,12 @@ import {
 } from './binary-encoding.js';
 import { isBodyHashAlgorithm } from './body/body-hash.js';
 import type { CoveredContentDigest } from './body/encoded-content-digest.js';
+import { componentIdentifierOf } from './component-identifier.js';
 import {
   readCanonicalContentDigest,
   readCanonicalSignatureHeaders,
 } from './signature-headers.fast-path.js';
 import { SignatureVerificationError } from './signature-verification.error.js';
-import { COMPONENT_CHAR, hasCharClass } from './structured-fields/character-classes.js';
 import {
   firstDuplicateParameter,
   parseDictionary,
@@ -66,7 +66,10 @@ export interface SignatureParams {
 /** The `sig1` signature, parsed and decoded (output of checklist step 1). */
 export interface ParsedSignatureHeaders {
   readonly label: typeof SIGNATURE_LABEL;
-  /** Covered component identifiers in `Signature-Input` order (lowercase, unique, no parameters). */
+  /**
+   * Covered component identifiers in `Signature-Input` order, unique: the bare name, or the name plus its
+   * serialized parameters (`@query-param;name="id"`); see `component-identifier.ts`.
+   */
   readonly components: readonly string[];
   readonly params: SignatureParams;
   /** RFC 8941 serialization of sig1's inner list and parameters: the `@signature-params` value. */
@@ -328,12 +331,10 @@ function combineFieldLines(value: FieldLines): string | undefined {
 }
 
 /**
- * Component identifiers of sig1 (RFC 9421 §2). Each must be an sf-string naming a lowercase field
- * (an RFC 9110 token) or a derived component (`@` + token), appear once, and carry no parameters.
- *
- * Parameters (`;sf`, `;key`, `;bs`, `;req`, `;name`, `;tr`) change how a component's value is derived.
- * The AdCP profile uses none of them, the signature base builder does not implement them, and ignoring
- * one would make us sign-check a different value from the one the signer meant: so they are refused.
+ * Component identifiers of sig1 (RFC 9421 §2), in order: each an sf-string naming a lowercase field (an
+ * RFC 9110 token) or a derived component, with the parameters RFC 9421 defines for requests, listed once.
+ * See `componentIdentifierOf` for what is accepted; an identifier with parameters is kept as its name
+ * plus serialized parameters, so `"content-type"` and `"content-type";bs` are two components.
  */
 function readComponents(selected: SfInnerList): string[] {
   const items = selected.items;
@@ -343,37 +344,25 @@ function readComponents(selected: SfInnerList): string[] {
   const seen = items.length > 16 ? new Set<string>() : undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
-    if (item.params.length > 0) {
-      throw malformed('covered component carries parameters', 'component_has_parameters');
-    }
-    const name = item.value.value as string; // an sf-string: checked for every label by the caller
-    if (!isComponentIdentifier(name)) {
+    // An sf-string: checked for sig1 by checkSignatureInputMember.
+    const identifier = componentIdentifierOf(item.value.value as string, item.params);
+    if (typeof identifier !== 'string') {
       throw malformed(
-        'covered component is not a lowercase field or derived name',
-        'component_invalid',
+        'covered component cannot be part of a request signature',
+        identifier.problem,
       );
     }
     let duplicate = false;
     if (seen !== undefined) {
-      duplicate = seen.has(name);
-      seen.add(name);
+      duplicate = seen.has(identifier);
+      seen.add(identifier);
     } else {
-      for (let j = 0; j < i && !duplicate; j++) duplicate = components[j] === name;
+      for (let j = 0; j < i && !duplicate; j++) duplicate = components[j] === identifier;
     }
     if (duplicate) throw malformed('covered component listed twice', 'component_duplicate');
-    components[i] = name;
+    components[i] = identifier;
   }
   return components;
-}
-
-function isComponentIdentifier(name: string): boolean {
-  const start = charCodeAt.call(name, 0) === 0x40 /* @ */ ? 1 : 0;
-  if (name.length <= start) return false;
-  for (let i = start; i < name.length; i++) {
-    const c = charCodeAt.call(name, i);
-    if (!hasCharClass(c, COMPONENT_CHAR)) return false;
-  }
-  return true;
 }
 
 /**

@@ -1,7 +1,20 @@
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { computeContentDigestHeader } from '../core/body/content-digest.js';
 import type { AdcpJwk } from '../core/jwk.interface.js';
+import {
+  componentLineLabel,
+  componentNameOf,
+  componentParameters,
+  isTargetDerivedComponent,
+  QUERY_PARAM_COMPONENT,
+} from '../core/component-identifier.js';
+import {
+  fieldComponentValue,
+  queryParamValue,
+  targetComponentValue,
+} from '../core/component-values.js';
 import { REQUEST_SIGNING_TAG } from '../core/signature-algorithms.js';
+import { getParameter } from '../core/structured-fields/structured-field.parser.js';
 import { canonicalizeTargetUri } from '../core/url/target-uri.canonicalizer.js';
 import type { SigningProfileVersion } from '../core/verifier-options.interface.js';
 
@@ -39,7 +52,12 @@ export interface SignRequestOptions {
   alg?: string;
   /** Default `sig1`. */
   label?: string;
-  /** Replaces the covered component list. */
+  /**
+   * Replaces the covered component list. Identifiers as the verifier reports them: a bare name
+   * (`@method`, `content-type`), or the name followed by RFC 8941 parameters (`@query-param;name="id"`,
+   * `content-digest;key="sha-256"`, `content-type;bs`). Beyond the profile's five, every request
+   * component of RFC 9421 is computed; the AdCP profile asks signers not to cover extras.
+   */
   components?: readonly string[];
   /** Omit some parameters (to build `params_incomplete` cases). */
   omitParams?: readonly ('created' | 'expires' | 'nonce' | 'keyid' | 'alg' | 'tag')[];
@@ -106,7 +124,7 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
     ['tag', options.tag ?? REQUEST_SIGNING_TAG],
   ];
   const signatureParams =
-    `(${components.map(sfString).join(' ')})` +
+    `(${components.map(componentLineLabel).join(' ')})` +
     params
       .filter(([name]) => !omitted.has(name as never))
       .map(([name, value]) => `;${name}=${typeof value === 'number' ? value : sfString(value)}`)
@@ -114,11 +132,20 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
 
   const lines = components.map((component) => {
     let value: string;
+    const name = componentNameOf(component);
     if (component === '@method') value = request.method.toUpperCase();
     else if (component === '@target-uri') value = target.targetUri;
     else if (component === '@authority') value = target.authority;
-    else value = (lookup(component) ?? '').trim();
-    return `"${component}": ${value}`;
+    else if (isTargetDerivedComponent(component)) {
+      value = targetComponentValue(component, target.targetUri);
+    } else if (name === QUERY_PARAM_COMPONENT) {
+      const encodedName = getParameter(componentParameters(component), 'name');
+      value = queryParamValue(target.targetUri, String(encodedName?.value));
+    } else if (name !== component) {
+      const fieldValue = (lookup(name) ?? '').trim();
+      value = fieldComponentValue(name, componentParameters(component), fieldValue);
+    } else value = (lookup(component) ?? '').trim();
+    return `${componentLineLabel(component)}: ${value}`;
   });
   const signatureBase = [...lines, `"@signature-params": ${signatureParams}`].join('\n');
 

@@ -380,17 +380,67 @@ describe('parseSignatureHeaders: covered components', () => {
     }
   });
 
-  it('rejects component parameters such as ;sf, ;key, ;req, ;bs', () => {
-    for (const component of [
-      '"content-digest";sf',
-      '"content-digest";key="sha-256"',
-      '"@method";req',
-      '"content-type";bs',
-      '"@authority";x=1',
-    ]) {
-      expect(reasonOf(() => parse31(withComponents(`"@target-uri" ${component}`)))).toBe(
-        'component_has_parameters',
-      );
+  it('reads the request components of RFC 9421 with their parameters as identifiers', () => {
+    const parsed = parse31(
+      withComponents(
+        '"@method" "@path" "@query" "@scheme" "@request-target" "@query-param";name="id" ' +
+          '"content-type";bs "content-digest";key="sha-256" "content-digest";sf "x-a";sf;key="b"',
+      ),
+    );
+    expect(parsed.components).toEqual([
+      '@method',
+      '@path',
+      '@query',
+      '@scheme',
+      '@request-target',
+      '@query-param;name="id"',
+      'content-type;bs',
+      'content-digest;key="sha-256"',
+      'content-digest;sf',
+      'x-a;sf;key="b"',
+    ]);
+  });
+
+  it('tells a component with parameters from the same name without, and refuses each listed twice', () => {
+    expect(parse31(withComponents('"content-type" "content-type";bs')).components).toEqual([
+      'content-type',
+      'content-type;bs',
+    ]);
+    expect(reasonOf(() => parse31(withComponents('"content-type";bs "content-type";bs')))).toBe(
+      'component_duplicate',
+    );
+    expect(
+      reasonOf(() => parse31(withComponents('"@query-param";name="a" "@query-param";name="a"'))),
+    ).toBe('component_duplicate');
+  });
+
+  it('refuses what a request signature cannot cover, each with its reason', () => {
+    const cases: [string, string][] = [
+      ['"@status"', 'component_response_only'],
+      ['"@method";req', 'component_response_only'],
+      ['"content-type";req', 'component_response_only'],
+      ['"content-type";tr', 'component_trailer'],
+      ['"@signature-params"', 'component_unknown_derived'],
+      ['"@foo"', 'component_unknown_derived'],
+      ['"@query-param"', 'component_query_param_without_name'],
+      ['"@query-param";x="a"', 'component_query_param_without_name'],
+      ['"@query-param";name="a";x=1', 'component_parameter_unsupported'],
+      ['"@query-param";name=a', 'component_parameter_invalid'],
+      ['"@authority";x=1', 'component_parameter_unsupported'],
+      ['"@path";name="a"', 'component_parameter_unsupported'],
+      ['"content-type";x=1', 'component_parameter_unsupported'],
+      ['"content-type";bs=?0', 'component_parameter_invalid'],
+      ['"content-type";sf=1', 'component_parameter_invalid'],
+      ['"content-digest";key=sha-256', 'component_parameter_invalid'],
+      ['"content-digest";bs;key="sha-256"', 'component_bs_with_sf'],
+      ['"content-digest";sf;bs', 'component_bs_with_sf'],
+      ['"content-type";sf', 'component_sf_unknown_type'],
+    ];
+    for (const [component, reason] of cases) {
+      expect([
+        component,
+        reasonOf(() => parse31(withComponents(`"@target-uri" ${component}`))),
+      ]).toEqual([component, reason]);
     }
   });
 

@@ -1,4 +1,8 @@
+import { STRING_METHODS } from '../text/string-intrinsics.js';
 import type { ContentDigestPolicy, SigningProfileVersion } from '../verifier-options.interface.js';
+
+// Own copy, not the imported binding: see STRING_METHODS.
+const { startsWith } = STRING_METHODS;
 
 /** Which of the profile's components a signature covers (checklist step 6). */
 export interface ComponentCoverage {
@@ -6,17 +10,29 @@ export interface ComponentCoverage {
   readonly targetUri: boolean;
   readonly authority: boolean;
   readonly contentType: boolean;
+  /** `content-digest` covered plainly: the form step 11 checks and the required coverage counts. */
   readonly contentDigest: boolean;
+  /**
+   * `content-digest` covered in any form, plainly or with parameters (`;key="sha-256"`, `;bs`…): what a
+   * legacy `"forbidden"` policy refuses.
+   */
+  readonly contentDigestInAnyForm: boolean;
 }
+
+const PARAMETERIZED_CONTENT_DIGEST = 'content-digest;';
 
 /** Reads the coverage flags from a `Signature-Input` component list. */
 export function coverageOf(components: readonly string[]): ComponentCoverage {
+  const contentDigest = components.includes('content-digest');
   return {
     method: components.includes('@method'),
     targetUri: components.includes('@target-uri'),
     authority: components.includes('@authority'),
     contentType: components.includes('content-type'),
-    contentDigest: components.includes('content-digest'),
+    contentDigest,
+    contentDigestInAnyForm:
+      contentDigest ||
+      components.some((component) => startsWith.call(component, PARAMETERIZED_CONTENT_DIGEST)),
   };
 }
 
@@ -47,7 +63,7 @@ export function componentCoverageFailure(
   if (
     context.profile === '3.1' &&
     context.contentDigestPolicy === 'forbidden' &&
-    coverage.contentDigest
+    coverage.contentDigestInAnyForm
   ) {
     return 'request_signature_components_unexpected';
   }

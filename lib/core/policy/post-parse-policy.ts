@@ -36,7 +36,14 @@ export function signatureStateFromFacts(facts: PostParseFacts): SignatureState {
   if (!facts.signaturePresent) return { kind: 'absent' };
   const covers = facts.coversContentDigest === true;
   const coverageCode = componentCoverageFailure(
-    { method: true, targetUri: true, authority: true, contentType: true, contentDigest: covers },
+    {
+      method: true,
+      targetUri: true,
+      authority: true,
+      contentType: true,
+      contentDigest: covers,
+      contentDigestInAnyForm: covers,
+    },
     {
       hasBody: facts.hasBody,
       profile: facts.endpointProfile,
