@@ -1,6 +1,5 @@
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { computeContentDigestHeader } from '../core/body/content-digest.js';
-import type { AdcpJwk } from '../core/jwk.interface.js';
 import {
   componentLineLabel,
   componentNameOf,
@@ -13,6 +12,7 @@ import {
   queryParamValue,
   targetComponentValue,
 } from '../core/component-values.js';
+import type { AdcpJwk } from '../core/jwk.interface.js';
 import { REQUEST_SIGNING_TAG } from '../core/signature-algorithms.js';
 import { getParameter } from '../core/structured-fields/structured-field.parser.js';
 import { canonicalizeTargetUri } from '../core/url/target-uri.canonicalizer.js';

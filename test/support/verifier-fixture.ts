@@ -23,6 +23,7 @@ export function makeVerifier(options: {
   replayStore?: InMemoryReplayStore;
   revokedKids?: string[];
   logger?: { warn(message: string): void };
+  onSignatureBase?: (base: string) => void;
 }) {
   const clock = new ManualClock(NOW_MS);
   const resolver = new StaticJwksResolver([{ agentUrl: AGENT_URL, jwks: { keys: options.keys } }]);
@@ -42,6 +43,7 @@ export function makeVerifier(options: {
     replayStore,
     clock,
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.onSignatureBase ? { onSignatureBase: options.onSignatureBase } : {}),
   });
   return { verifier, clock, resolver, revocation, replayStore };
 }
