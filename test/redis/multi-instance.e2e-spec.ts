@@ -5,7 +5,7 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,12 +58,13 @@ describeRedis('two sample instances sharing one Redis replay store', () => {
   let redis: LocalRedisServer;
   let counterparty: LocalCounterparty;
   const instances: { child: ChildProcess; port: number }[] = [];
+  let dir: string | undefined;
 
   beforeAll(async () => {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.run.json'], { cwd: ROOT, stdio: 'ignore' });
     redis = await LocalRedisServer.start();
     counterparty = await LocalCounterparty.start({ clock: systemClock });
-    const dir = mkdtempSync(join(tmpdir(), 'adcp-multi-'));
+    dir = mkdtempSync(join(tmpdir(), 'adcp-multi-'));
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, counterparty.caCertificatePem);
     for (let i = 0; i < 2; i++) {
@@ -104,6 +105,7 @@ describeRedis('two sample instances sharing one Redis replay store', () => {
     for (const { child } of instances) child.kill('SIGKILL');
     await counterparty?.close();
     await redis?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   const signed = (note: string) => {
