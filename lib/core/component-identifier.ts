@@ -125,6 +125,17 @@ function identifierProblem(
   return derived ? derivedParametersProblem(name, params) : fieldParametersProblem(name, params);
 }
 
+/**
+ * What two identifiers share exactly when they name the same component: RFC 9421 §2 makes parameter
+ * order irrelevant (`"x";sf;key="a"` and `"x";key="a";sf` are one component, which may be listed only
+ * once). The identifier itself keeps the signer's order, which the base line must reproduce.
+ */
+export function componentSamenessKey(identifier: string, params: SfParameters): string {
+  if (params.length < 2) return identifier;
+  const sorted = [...params].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return componentNameOf(identifier) + serializeParameters(sorted);
+}
+
 /** The component name of an identifier (the part before its parameters). */
 export function componentNameOf(identifier: string): string {
   const semicolon = indexOf.call(identifier, ';');

@@ -5,14 +5,13 @@ import { scanJsonForDuplicateKeys } from './body/strict-json.parser.js';
 import { CanonicalTargetCache } from './canonical-target.cache.js';
 import { type Clock, systemClock } from './clock.js';
 import {
-  componentIdentifierOf,
   componentNameOf,
   componentParameters,
   hasComponentParameters,
   isTargetDerivedComponent,
   QUERY_PARAM_COMPONENT,
 } from './component-identifier.js';
-import { ComponentValueError, fieldComponentValue, queryParamValue } from './component-values.js';
+import { ComponentValueError, ExtraComponentValues } from './component-values.js';
 import type { RequestSignatureErrorCode } from './error-codes.js';
 import { InMemoryReplayStore } from './in-memory-replay.store.js';
 import { requestKeyPurposeProblem } from './jwk-purpose.js';
@@ -45,14 +44,15 @@ import {
   headerAsString,
   type SignedRequestInput,
 } from './signed-request.interface.js';
-import { getParameter, SF_NO_PARAMETERS } from './structured-fields/structured-field.parser.js';
+import { getParameter } from './structured-fields/structured-field.parser.js';
+import { trimOptionalWhitespace } from './text/optional-whitespace.js';
 import { STRING_METHODS } from './text/string-intrinsics.js';
 import type { VerifiedSigner } from './verified-signer.interface.js';
 import { silentLogger, type VerifierLogger } from './verifier-logger.interface.js';
 import type { SigningProfileVersion } from './verifier-options.interface.js';
 
 // Own copies, not the imported binding: see STRING_METHODS.
-const { charCodeAt, indexOf, trim } = STRING_METHODS;
+const { charCodeAt, indexOf } = STRING_METHODS;
 
 /** Clock skew the window rules allow, in seconds (§a.3). */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
@@ -358,12 +358,16 @@ export class RequestSignatureVerifier {
     url: string,
   ): (string | undefined)[] {
     const values: (string | undefined)[] = new Array(components.length);
+    // Created on the first component beyond the profile's: parses the query and fields once each.
+    let extra: ExtraComponentValues | undefined;
     for (let i = 0; i < components.length; i++) {
       const component = components[i]!;
       if (charCodeAt.call(component, 0) === 64 /* @ */) {
-        if (!PROFILE_DERIVED_COMPONENTS.has(component)) {
-          values[i] = extraDerivedComponentValue(component, url);
+        if (PROFILE_DERIVED_COMPONENTS.has(component) || isTargetDerivedComponent(component)) {
+          continue; // built from the canonical target at step 10
         }
+        extra ??= new ExtraComponentValues(url);
+        values[i] = queryParamComponentValue(component, extra);
         continue;
       }
       const parameterized = hasComponentParameters(component);
@@ -377,7 +381,7 @@ export class RequestSignatureVerifier {
       }
       if (component === 'content-digest') {
         // A dictionary: several members are fine, a repeated algorithm is refused by the parser.
-        values[i] = trim.call(headerAsString(value)!);
+        values[i] = trimOptionalWhitespace(headerAsString(value)!);
         continue;
       }
       if (
@@ -390,8 +394,13 @@ export class RequestSignatureVerifier {
           `covered field ${name} is multi-valued`,
         );
       }
-      const trimmed = trim.call(headerAsString(value)!);
-      values[i] = parameterized ? parameterizedFieldValue(component, trimmed) : trimmed;
+      const trimmed = trimOptionalWhitespace(headerAsString(value)!);
+      if (parameterized) {
+        extra ??= new ExtraComponentValues(url);
+        values[i] = parameterizedFieldValue(component, trimmed, extra);
+      } else {
+        values[i] = trimmed;
+      }
     }
     return values;
   }
@@ -485,38 +494,35 @@ const PROFILE_DERIVED_COMPONENTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Step 1 for a derived component beyond the profile's: `@query-param` is resolved now (absent or repeated
- * is malformed, like an absent covered header); `@path`, `@query`, `@request-target` and `@scheme` come
- * from the canonical target at step 10 (undefined here). Anything else reached this point through the
- * fast path, which checks only the name's syntax, and is refused as the strict parser would refuse it.
+ * Step 1 for `@query-param`, the one derived component resolved before step 10 (absent or repeated is
+ * malformed, like an absent covered header). The parsers let no other derived name reach this point.
  */
-function extraDerivedComponentValue(component: string, url: string): string | undefined {
-  if (isTargetDerivedComponent(component)) return undefined;
-  if (componentNameOf(component) === QUERY_PARAM_COMPONENT) {
-    const name = getParameter(componentParameters(component), 'name');
-    try {
-      return queryParamValue(url, name!.value as string);
-    } catch (error) {
-      throw componentValueFailure(component, error);
-    }
+function queryParamComponentValue(component: string, extra: ExtraComponentValues): string {
+  const name =
+    componentNameOf(component) === QUERY_PARAM_COMPONENT
+      ? getParameter(componentParameters(component), 'name')
+      : undefined;
+  if (name === undefined) {
+    throw fail('request_signature_header_malformed', 1, 'unsupported derived component', {
+      reason: 'component_unknown_derived',
+      component,
+    });
   }
-  const refusal = componentIdentifierOf(component, SF_NO_PARAMETERS);
-  throw fail(
-    'request_signature_header_malformed',
-    1,
-    'covered component cannot be part of a request signature',
-    { reason: typeof refusal === 'string' ? 'component_invalid' : refusal.problem, component },
-  );
+  try {
+    return extra.queryParam(name.value as string);
+  } catch (error) {
+    throw componentValueFailure(component, error);
+  }
 }
 
 /** Step 1 for a covered field with parameters (`;bs`, `;sf`, `;key`): its value for the base. */
-function parameterizedFieldValue(component: string, trimmedValue: string): string {
+function parameterizedFieldValue(
+  component: string,
+  trimmedValue: string,
+  extra: ExtraComponentValues,
+): string {
   try {
-    return fieldComponentValue(
-      componentNameOf(component),
-      componentParameters(component),
-      trimmedValue,
-    );
+    return extra.field(componentNameOf(component), componentParameters(component), trimmedValue);
   } catch (error) {
     throw componentValueFailure(component, error);
   }

@@ -8,7 +8,7 @@ import {
 } from './binary-encoding.js';
 import { isBodyHashAlgorithm } from './body/body-hash.js';
 import type { CoveredContentDigest } from './body/encoded-content-digest.js';
-import { componentIdentifierOf } from './component-identifier.js';
+import { componentIdentifierOf, componentSamenessKey } from './component-identifier.js';
 import {
   readCanonicalContentDigest,
   readCanonicalSignatureHeaders,
@@ -339,8 +339,10 @@ function combineFieldLines(value: FieldLines): string | undefined {
 function readComponents(selected: SfInnerList): string[] {
   const items = selected.items;
   const components: string[] = new Array(items.length);
-  // A handful of components is the norm: a pairwise scan beats hashing there. Larger (hostile) lists
-  // switch to a Set so that the check stays linear.
+  // Compared for duplicates: the identifier, with parameters in a fixed order (see
+  // componentSamenessKey). A handful of components is the norm: a pairwise scan beats hashing there.
+  // Larger (hostile) lists switch to a Set so that the check stays linear.
+  const keys: string[] = new Array(items.length);
   const seen = items.length > 16 ? new Set<string>() : undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
@@ -352,14 +354,16 @@ function readComponents(selected: SfInnerList): string[] {
         identifier.problem,
       );
     }
+    const key = componentSamenessKey(identifier, item.params);
     let duplicate = false;
     if (seen !== undefined) {
-      duplicate = seen.has(identifier);
-      seen.add(identifier);
+      duplicate = seen.has(key);
+      seen.add(key);
     } else {
-      for (let j = 0; j < i && !duplicate; j++) duplicate = components[j] === identifier;
+      for (let j = 0; j < i && !duplicate; j++) duplicate = keys[j] === key;
     }
     if (duplicate) throw malformed('covered component listed twice', 'component_duplicate');
+    keys[i] = key;
     components[i] = identifier;
   }
   return components;

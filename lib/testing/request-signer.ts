@@ -15,6 +15,7 @@ import {
 import type { AdcpJwk } from '../core/jwk.interface.js';
 import { REQUEST_SIGNING_TAG } from '../core/signature-algorithms.js';
 import { getParameter } from '../core/structured-fields/structured-field.parser.js';
+import { trimOptionalWhitespace } from '../core/text/optional-whitespace.js';
 import { canonicalizeTargetUri } from '../core/url/target-uri.canonicalizer.js';
 import type { SigningProfileVersion } from '../core/verifier-options.interface.js';
 
@@ -142,9 +143,9 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
       const encodedName = getParameter(componentParameters(component), 'name');
       value = queryParamValue(target.targetUri, String(encodedName?.value));
     } else if (name !== component) {
-      const fieldValue = (lookup(name) ?? '').trim();
+      const fieldValue = trimOptionalWhitespace(lookup(name) ?? '');
       value = fieldComponentValue(name, componentParameters(component), fieldValue);
-    } else value = (lookup(component) ?? '').trim();
+    } else value = trimOptionalWhitespace(lookup(component) ?? '');
     return `${componentLineLabel(component)}: ${value}`;
   });
   const signatureBase = [...lines, `"@signature-params": ${signatureParams}`].join('\n');

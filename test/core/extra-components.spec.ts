@@ -8,6 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
   ComponentValueError,
+  ExtraComponentValues,
   encodeQueryParamText,
   fieldComponentValue,
   queryParamValue,
@@ -20,6 +21,15 @@ import { signRequest } from '../../lib/testing/request-signer.js';
 import { makeVerifier, NOW_MS, toInput } from '../support/verifier-fixture.js';
 
 const paramsOf = (serialized: string) => parseItem(`"x"${serialized}`).params;
+
+function problemOrValue(fn: () => string): string {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof ComponentValueError) return error.reason;
+    throw error;
+  }
+}
 
 function problemOf(fn: () => unknown): string {
   try {
@@ -107,6 +117,44 @@ describe('component values (RFC 9421 §2.1, §2.2)', () => {
     expect(fieldComponentValue('cache-status', paramsOf(';sf'), 'a;hit,   b; fwd=uri-miss')).toBe(
       'a;hit, b;fwd=uri-miss',
     );
+  });
+
+  it('reads byte sequences with the standard Base64 alphabet only, re-encoded canonically', () => {
+    const member = (dictionary: string) =>
+      problemOrValue(() => fieldComponentValue('x', paramsOf(';key="a"'), dictionary));
+    expect(member('a=:YWJjZA==:')).toBe(':YWJjZA==:');
+    // Missing padding is tolerated (RFC 8941 §4.2.7), and written back padded.
+    expect(member('a=:YWI:')).toBe(':YWI=:');
+    // Text that a lenient decoder would read as other bytes is not a byte sequence.
+    for (const text of ['YWJjZA==ZGVm', 'YW=Jj', 'Y-_j', 'Y', 'YWJjZ===']) {
+      expect([text, member(`a=:${text}:`)]).toEqual([text, 'field_not_structured']);
+    }
+  });
+
+  it('refuses a line with characters that are not octets under ;bs', () => {
+    expect(problemOf(() => fieldComponentValue('x', paramsOf(';bs'), 'A\u0141'))).toBe(
+      'field_not_octets',
+    );
+  });
+
+  it('parses the query once however many @query-param components read it', () => {
+    const original = globalThis.URLSearchParams;
+    let constructed = 0;
+    globalThis.URLSearchParams = class extends original {
+      constructor(...args: ConstructorParameters<typeof URLSearchParams>) {
+        super(...args);
+        constructed++;
+      }
+    };
+    try {
+      const url = `https://a.example/?${Array.from({ length: 1000 }, (_, i) => `p${i}=${i}`).join('&')}`;
+      const values = new ExtraComponentValues(url);
+      for (let i = 0; i < 300; i++) expect(values.queryParam(`p${i}`)).toBe(String(i));
+      expect(problemOf(() => values.queryParam('absent'))).toBe('query_param_absent');
+      expect(constructed).toBe(1);
+    } finally {
+      globalThis.URLSearchParams = original;
+    }
   });
 
   it('refuses a covered key that is absent, or a field that does not parse', () => {
@@ -262,7 +310,43 @@ describe.each([
     });
   });
 
-  it('refuses components that only responses carry, whichever parser reads them', async () => {
+  it('parses the query once per request, however many components read it (work stays linear)', async () => {
+    const url = `https://seller.example.com/adcp/get_products?${Array.from({ length: 400 }, (_, i) => `p${i}=${i}`).join('&')}`;
+    const components = [
+      ...PROFILE_GET,
+      ...Array.from({ length: 300 }, (_, i) => `@query-param;name="p${i}"`),
+    ];
+    const signed = signGet(components, url);
+    const original = globalThis.URLSearchParams;
+    let constructed = 0;
+    globalThis.URLSearchParams = class extends original {
+      constructor(...args: ConstructorParameters<typeof URLSearchParams>) {
+        super(...args);
+        constructed++;
+      }
+    };
+    try {
+      expect((await outcome(toInput(signed))).code).toBe('success');
+    } finally {
+      globalThis.URLSearchParams = original;
+    }
+    expect(constructed).toBe(1);
+  });
+
+  it('covers only SP and HTAB as optional whitespace around a field value', async () => {
+    const signed = signGet([...PROFILE_GET, 'x-trace', 'x-trace;bs'], URL_WITH_QUERY, {
+      'X-Trace': 'trace-1',
+    });
+    const withTrace = (value: string) =>
+      toInput({ ...signed, headers: { ...signed.headers, 'X-Trace': value } });
+    expect((await outcome(withTrace(' \ttrace-1\t '))).code).toBe('success');
+    // U+00A0 is what Node makes of an obs-text byte 0xA0: part of the value, not whitespace.
+    expect(await outcome(withTrace('trace-1\u00a0'))).toMatchObject({
+      code: 'request_signature_invalid',
+    });
+  });
+
+  it('refuses components that only responses carry', async () => {
     for (const component of ['@status', 'content-type;req', '@method;req']) {
       const name = component.split(';')[0]!;
       const params = component.slice(name.length);
@@ -312,13 +396,7 @@ describe('coverage rules with parameterized components', () => {
         privateJwk: key.privateJwk,
         profile: '3.1',
         now: () => NOW_MS,
-        components: [
-          '@method',
-          '@target-uri',
-          '@authority',
-          'content-type',
-          'content-digest;key="sha-256"',
-        ],
+        components: ['@method', '@target-uri', '@authority', 'content-type', 'content-digest;bs'],
       },
     );
     const { verifier } = makeVerifier({
@@ -344,7 +422,10 @@ describe('component values on hostile input', () => {
   it('property: they return a string or throw ComponentValueError, never anything else', () => {
     const outcome = (fn: () => string) => {
       try {
-        return typeof fn();
+        const value = fn();
+        // A value is one base line: a CR or LF in it could forge the lines that follow.
+        expect(/[\r\n]/.test(value)).toBe(false);
+        return typeof value;
       } catch (error) {
         if (error instanceof ComponentValueError) return 'refused';
         throw error;
