@@ -195,6 +195,50 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
     });
   });
 
+  describe('components beyond the profile five (§a.2)', () => {
+    const components = [
+      '@method',
+      '@target-uri',
+      '@authority',
+      'content-type',
+      'content-digest',
+      '@path',
+      '@query',
+      '@query-param;name="dry_run"',
+      'x-request-id;bs',
+    ];
+    const path = '/adcp/create_media_buy?dry_run=false&x=caf%C3%A9';
+    const signWithExtras = () =>
+      counterparty.sign(path, BODY, { components, headers: { 'X-Request-Id': 'req-1' } });
+
+    it('verifies the base over what the signer listed, through the real request', async () => {
+      const { app } = await start();
+      const response = await send(app, path, signWithExtras());
+      expect(response.status).toBe(201);
+      expect(response.body.signer.coveredComponents).toEqual(components);
+    });
+
+    it('a changed query parameter or covered header fails the signature', async () => {
+      const { app } = await start();
+      expectRejected(
+        await send(app, path.replace('dry_run=false', 'dry_run=true'), signWithExtras()),
+        'request_signature_invalid',
+      );
+      expectRejected(
+        await send(app, path, signWithExtras(), BODY, { 'X-Request-Id': 'req-2' }),
+        'request_signature_invalid',
+      );
+    });
+
+    it('a covered query parameter sent twice is malformed', async () => {
+      const { app } = await start();
+      expectRejected(
+        await send(app, `${path}&dry_run=true`, signWithExtras()),
+        'request_signature_header_malformed',
+      );
+    });
+  });
+
   describe('raw body', () => {
     it('fails closed with a logged fix when the app has no rawBody', async () => {
       const { app, logger } = await start({}, { rawBody: false });

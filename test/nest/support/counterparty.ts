@@ -57,6 +57,9 @@ export class StaticCounterparty {
       method?: string;
       contentType?: string;
       profile?: SigningProfileVersion;
+      /** Extra request headers to send (and to cover, when named in `components`). */
+      headers?: Record<string, string>;
+      components?: readonly string[];
     } = {},
   ): SignedRequest {
     const url = `${options.scheme ?? 'http'}://${options.host ?? HOST}${path}`;
@@ -65,12 +68,16 @@ export class StaticCounterparty {
         method: options.method ?? 'POST',
         url,
         ...(body !== undefined ? { body } : {}),
-        ...(options.contentType ? { headers: { 'Content-Type': options.contentType } } : {}),
+        headers: {
+          ...(options.headers ?? {}),
+          ...(options.contentType ? { 'Content-Type': options.contentType } : {}),
+        },
       },
       {
         privateJwk: this.key.privateJwk,
         now: () => this.clock.now(),
         ...(options.profile ? { profile: options.profile } : {}),
+        ...(options.components ? { components: options.components } : {}),
       },
     );
   }
