@@ -18,6 +18,10 @@ export interface VerifiedSigner {
   /** When verification completed, Unix milliseconds. */
   readonly verifiedAt: number;
   readonly profile: SigningProfileVersion;
+  /**
+   * The covered component identifiers in `Signature-Input` order: the bare name (`@method`,
+   * `content-type`), or the name followed by its parameters (`@query-param;name="id"`, `content-type;bs`).
+   */
   readonly coveredComponents: readonly string[];
   readonly contentDigestCovered: boolean;
   readonly jwksUri?: string;
