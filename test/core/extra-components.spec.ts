@@ -22,6 +22,24 @@ import { makeVerifier, NOW_MS, toInput } from '../support/verifier-fixture.js';
 
 const paramsOf = (serialized: string) => parseItem(`"x"${serialized}`).params;
 
+/** How many times `run` parses a query: `URLSearchParams` constructions, counted by a subclass. */
+async function countQueryParses(run: () => unknown): Promise<number> {
+  const original = globalThis.URLSearchParams;
+  let constructed = 0;
+  globalThis.URLSearchParams = class extends original {
+    constructor(...args: ConstructorParameters<typeof URLSearchParams>) {
+      super(...args);
+      constructed++;
+    }
+  };
+  try {
+    await run();
+  } finally {
+    globalThis.URLSearchParams = original;
+  }
+  return constructed;
+}
+
 function problemOrValue(fn: () => string): string {
   try {
     return fn();
@@ -137,24 +155,14 @@ describe('component values (RFC 9421 §2.1, §2.2)', () => {
     );
   });
 
-  it('parses the query once however many @query-param components read it', () => {
-    const original = globalThis.URLSearchParams;
-    let constructed = 0;
-    globalThis.URLSearchParams = class extends original {
-      constructor(...args: ConstructorParameters<typeof URLSearchParams>) {
-        super(...args);
-        constructed++;
-      }
-    };
-    try {
-      const url = `https://a.example/?${Array.from({ length: 1000 }, (_, i) => `p${i}=${i}`).join('&')}`;
+  it('parses the query once however many @query-param components read it', async () => {
+    const url = `https://a.example/?${Array.from({ length: 1000 }, (_, i) => `p${i}=${i}`).join('&')}`;
+    const parses = await countQueryParses(() => {
       const values = new ExtraComponentValues(url);
       for (let i = 0; i < 300; i++) expect(values.queryParam(`p${i}`)).toBe(String(i));
       expect(problemOf(() => values.queryParam('absent'))).toBe('query_param_absent');
-      expect(constructed).toBe(1);
-    } finally {
-      globalThis.URLSearchParams = original;
-    }
+    });
+    expect(parses).toBe(1);
   });
 
   it('refuses a covered key that is absent, or a field that does not parse', () => {
@@ -317,20 +325,10 @@ describe.each([
       ...Array.from({ length: 300 }, (_, i) => `@query-param;name="p${i}"`),
     ];
     const signed = signGet(components, url);
-    const original = globalThis.URLSearchParams;
-    let constructed = 0;
-    globalThis.URLSearchParams = class extends original {
-      constructor(...args: ConstructorParameters<typeof URLSearchParams>) {
-        super(...args);
-        constructed++;
-      }
-    };
-    try {
+    const parses = await countQueryParses(async () => {
       expect((await outcome(toInput(signed))).code).toBe('success');
-    } finally {
-      globalThis.URLSearchParams = original;
-    }
-    expect(constructed).toBe(1);
+    });
+    expect(parses).toBe(1);
   });
 
   it('covers only SP and HTAB as optional whitespace around a field value', async () => {
