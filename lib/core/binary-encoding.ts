@@ -69,6 +69,18 @@ function classOf(c: number): number {
   return c < 128 ? ALPHABET[c]! : 0;
 }
 
+/**
+ * True when every character of `text` in [start, end) is in the RFC 4648 §4 standard alphabet. With the
+ * `=` padding checked by the caller, this is the whole strict sf-binary check for a value whose length
+ * is known in advance (a SHA-256 digest, a 64-byte signature), in one pass.
+ */
+export function isStandardBase64Run(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if ((classOf(charCodeAt.call(text, i)) & STANDARD) === 0) return false;
+  }
+  return true;
+}
+
 /** Index just past the last non-`=` character. */
 function dataEndOf(text: string): number {
   let end = text.length;

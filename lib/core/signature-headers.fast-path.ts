@@ -16,6 +16,7 @@
  * every error. So the fast path never decides a rejection; a property test pins that whatever it
  * accepts, the strict parser reads identically.
  */
+import { isStandardBase64Run } from './binary-encoding.js';
 import { isParameterlessRequestComponent } from './component-identifier.js';
 import type { FieldLines, SignatureParams } from './signature-headers.parser.js';
 import {
@@ -40,6 +41,12 @@ export interface CanonicalSignatureHeaders {
   readonly signatureParamsValue: string;
   /** The undecoded byte-sequence text between the colons of `Signature`. */
   readonly encodedSignature: string;
+  /**
+   * True when that text is a 64-byte value in strict padded sf-binary (86 standard Base64 characters
+   * and `==`), the shape of every 3.2 Ed25519 and ECDSA P-256 signature: already fully checked, so a 3.2
+   * endpoint can decode it without a second pass.
+   */
+  readonly signatureIsStrictSfBinary64: boolean;
 }
 
 const LABEL_PREFIX = 'sig1=';
@@ -99,7 +106,11 @@ export function readCanonicalSignatureHeaders(
   signature: FieldLines,
 ): CanonicalSignatureHeaders | undefined {
   const input = singleLine(signatureInput);
-  const encodedSignature = readSignature(singleLine(signature));
+  const signatureLine = singleLine(signature);
+  const signatureIsStrictSfBinary64 = isStrictSfBinary64Signature(signatureLine);
+  const encodedSignature = signatureIsStrictSfBinary64
+    ? slice.call(signatureLine!, SIGNATURE_VALUE_START, SIGNATURE_VALUE_START + 88)
+    : readSignature(signatureLine);
   if (input === undefined || encodedSignature === undefined) return undefined;
   if (input.length > MAX_FIELD_LENGTH || !startsWith.call(input, SIGNATURE_INPUT_PREFIX)) {
     return undefined;
@@ -223,6 +234,7 @@ export function readCanonicalSignatureHeaders(
     },
     signatureParamsValue: slice.call(input, LABEL_PREFIX.length),
     encodedSignature,
+    signatureIsStrictSfBinary64,
   };
 }
 
@@ -238,6 +250,30 @@ function commonValueAt(input: string, start: number): string | undefined {
     }
   }
   return undefined;
+}
+
+const SHA256_DIGEST_PREFIX = 'sha-256=:';
+/** `sha-256=:`, 43 data characters, one `=`, `:`: a SHA-256 digest (32 bytes) as padded sf-binary. */
+const SHA256_DIGEST_LENGTH = SHA256_DIGEST_PREFIX.length + 44 + 1;
+
+/**
+ * The encoded text of a `Content-Digest` that is exactly `sha-256=:<43 standard Base64 characters>=:`,
+ * the one value nearly every 3.2 signer sends; undefined for anything else. Such a text is valid strict
+ * sf-binary by construction (43 data characters and one pad make a complete last quantum), so this
+ * single pass replaces the general read and the separate alphabet check for it.
+ */
+export function readExactSha256ContentDigest(value: FieldLines): string | undefined {
+  if (
+    typeof value !== 'string' ||
+    value.length !== SHA256_DIGEST_LENGTH ||
+    charCodeAt.call(value, SHA256_DIGEST_LENGTH - 2) !== EQUALS ||
+    charCodeAt.call(value, SHA256_DIGEST_LENGTH - 1) !== COLON ||
+    slice.call(value, 0, SHA256_DIGEST_PREFIX.length) !== SHA256_DIGEST_PREFIX ||
+    !isStandardBase64Run(value, SHA256_DIGEST_PREFIX.length, SHA256_DIGEST_LENGTH - 2)
+  ) {
+    return undefined;
+  }
+  return slice.call(value, SHA256_DIGEST_PREFIX.length, SHA256_DIGEST_LENGTH - 1);
 }
 
 /** A `Content-Digest` with one member and no parameters, e.g. `sha-256=:<base64>:`. */
@@ -280,6 +316,28 @@ function readByteSequence(line: string, start: number): string | undefined {
   for (let i = start; i < end; i++)
     if (!hasCharClass(charCodeAt.call(line, i), BASE64_CHAR)) return undefined;
   return slice.call(line, start, end);
+}
+
+/** Where the byte-sequence text starts in `sig1=:<text>:`. */
+const SIGNATURE_VALUE_START = LABEL_PREFIX.length + 1;
+/** `sig1=:`, 86 data characters, `==`, `:`: a 64-byte signature as padded sf-binary. */
+const SF_BINARY_64_SIGNATURE_LENGTH = SIGNATURE_VALUE_START + 88 + 1;
+
+/**
+ * True when `line` is exactly `sig1=:<86 standard Base64 characters>==:`: valid strict sf-binary by
+ * construction (86 data characters and two pads complete the last quantum), checked in one pass.
+ */
+function isStrictSfBinary64Signature(line: string | undefined): boolean {
+  return (
+    line !== undefined &&
+    line.length === SF_BINARY_64_SIGNATURE_LENGTH &&
+    charCodeAt.call(line, SF_BINARY_64_SIGNATURE_LENGTH - 1) === COLON &&
+    charCodeAt.call(line, SF_BINARY_64_SIGNATURE_LENGTH - 2) === EQUALS &&
+    charCodeAt.call(line, SF_BINARY_64_SIGNATURE_LENGTH - 3) === EQUALS &&
+    charCodeAt.call(line, SIGNATURE_VALUE_START - 1) === COLON &&
+    startsWith.call(line, LABEL_PREFIX) &&
+    isStandardBase64Run(line, SIGNATURE_VALUE_START, SF_BINARY_64_SIGNATURE_LENGTH - 3)
+  );
 }
 
 /** `sig1=:<text>:` with nothing else: the byte-sequence text, or undefined. */

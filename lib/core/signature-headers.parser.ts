@@ -12,6 +12,7 @@ import { componentIdentifierOf, componentSamenessKey } from './component-identif
 import {
   readCanonicalContentDigest,
   readCanonicalSignatureHeaders,
+  readExactSha256ContentDigest,
 } from './signature-headers.fast-path.js';
 import { SignatureVerificationError } from './signature-verification.error.js';
 import {
@@ -102,7 +103,12 @@ export function parseSignatureHeaders(
       components: canonical.components,
       params: canonical.params,
       signatureParamsValue: canonical.signatureParamsValue,
-      signature: decodeSignature(canonical.encodedSignature, profile),
+      // A 3.2 endpoint decodes the checked 64-byte shape directly; anything else, and every legacy
+      // endpoint, goes through the profile's decoder and its checks.
+      signature:
+        profile === '3.2' && canonical.signatureIsStrictSfBinary64
+          ? Buffer.from(canonical.encodedSignature, 'base64')
+          : decodeSignature(canonical.encodedSignature, profile),
     };
   }
   return parseSignatureHeadersStrictly(signatureInput, signature, profile);
@@ -175,6 +181,8 @@ export function readCoveredContentDigest(
   profile: SigningProfileVersion,
 ): CoveredContentDigest {
   if (profile === '3.2') {
+    const sha256 = readExactSha256ContentDigest(value);
+    if (sha256 !== undefined) return { algorithm: 'sha-256', encoded: sha256 };
     const canonical = readCanonicalContentDigest(value);
     if (canonical !== undefined && isBodyHashAlgorithm(canonical.algorithm)) {
       try {

@@ -85,9 +85,26 @@ describe('signature header fast path', () => {
       },
       signatureParamsValue: TYPICAL_INPUT.slice('sig1='.length),
       encodedSignature: SIGNATURE_BYTES.toString('base64'),
+      signatureIsStrictSfBinary64: true,
     });
     expectSameAsStrict(TYPICAL_INPUT, TYPICAL_SIGNATURE, '3.2');
     expectSameAsStrict([TYPICAL_INPUT], [LEGACY_SIGNATURE], '3.1');
+  });
+
+  it('decodes a 64-byte signature directly only when it is strict padded sf-binary', () => {
+    const encoded = SIGNATURE_BYTES.toString('base64');
+    const flagOf = (signature: string) =>
+      readCanonicalSignatureHeaders(TYPICAL_INPUT, signature)?.signatureIsStrictSfBinary64;
+    expect(flagOf(`sig1=:${encoded}:`)).toBe(true);
+    // Same length, but a base64url character, a misplaced pad or a missing one: the decoders decide.
+    const urlSafe = `sig1=:-${encoded.slice(1)}:`;
+    const misplaced = `sig1=:${encoded.slice(0, 40)}=${encoded.slice(41)}:`;
+    const unpadded = `sig1=:${encoded.slice(0, -2)}AA:`;
+    for (const signature of [urlSafe, misplaced, unpadded]) {
+      expect(flagOf(signature)).toBe(false);
+      expectSameAsStrict(TYPICAL_INPUT, signature, '3.2');
+      expectSameAsStrict(TYPICAL_INPUT, signature, '3.1');
+    }
   });
 
   it.each([
