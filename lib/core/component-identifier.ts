@@ -33,11 +33,15 @@ const TARGET_DERIVED_COMPONENTS: ReadonlySet<string> = new Set<TargetDerivedComp
   '@query',
 ]);
 
-/** The profile's three derived components: the base builder reads them from the canonical target. */
-const PROFILE_DERIVED_COMPONENTS: ReadonlySet<string> = new Set([
+/**
+ * Every derived component a request may cover without parameters: the profile's three and the four
+ * above, all built from the canonical target at step 10.
+ */
+const PARAMETERLESS_REQUEST_COMPONENTS: ReadonlySet<string> = new Set([
   '@method',
   '@target-uri',
   '@authority',
+  ...TARGET_DERIVED_COMPONENTS,
 ]);
 
 export const QUERY_PARAM_COMPONENT = '@query-param';
@@ -112,8 +116,7 @@ function identifierProblem(
   const derived = charCodeAt.call(name, 0) === 0x40; /* @ */
   if (params.length === 0) {
     if (!derived) return undefined;
-    if (PROFILE_DERIVED_COMPONENTS.has(name) || TARGET_DERIVED_COMPONENTS.has(name))
-      return undefined;
+    if (isParameterlessRequestComponent(name)) return undefined;
     if (name === QUERY_PARAM_COMPONENT) return 'component_query_param_without_name';
     return derivedNameProblem(name);
   }
@@ -159,7 +162,7 @@ export function hasComponentParameters(identifier: string): boolean {
 
 /** True for a derived component that takes no parameters and applies to requests (`@method`…`@query`). */
 export function isParameterlessRequestComponent(name: string): boolean {
-  return PROFILE_DERIVED_COMPONENTS.has(name) || TARGET_DERIVED_COMPONENTS.has(name);
+  return PARAMETERLESS_REQUEST_COMPONENTS.has(name);
 }
 
 /** True for the derived components computed from the canonical target at step 10, beyond the profile's. */
@@ -198,9 +201,7 @@ function derivedParametersProblem(
   params: SfParameters,
 ): ComponentIdentifierProblem | undefined {
   if (name !== QUERY_PARAM_COMPONENT) {
-    if (PROFILE_DERIVED_COMPONENTS.has(name) || TARGET_DERIVED_COMPONENTS.has(name)) {
-      return 'component_parameter_unsupported';
-    }
+    if (isParameterlessRequestComponent(name)) return 'component_parameter_unsupported';
     return derivedNameProblem(name);
   }
   if (params.length !== 1 || params[0]!.key !== 'name') {

@@ -8,7 +8,7 @@ import {
   componentNameOf,
   componentParameters,
   hasComponentParameters,
-  isTargetDerivedComponent,
+  isParameterlessRequestComponent,
   QUERY_PARAM_COMPONENT,
 } from './component-identifier.js';
 import { ComponentValueError, ExtraComponentValues } from './component-values.js';
@@ -363,7 +363,7 @@ export class RequestSignatureVerifier {
     for (let i = 0; i < components.length; i++) {
       const component = components[i]!;
       if (charCodeAt.call(component, 0) === 64 /* @ */) {
-        if (PROFILE_DERIVED_COMPONENTS.has(component) || isTargetDerivedComponent(component)) {
+        if (isParameterlessRequestComponent(component)) {
           continue; // built from the canonical target at step 10
         }
         extra ??= new ExtraComponentValues(url);
@@ -486,12 +486,6 @@ function keyResolutionFailure(keyid: string, error: unknown): SignatureVerificat
   if (error instanceof SignatureVerificationError) return error;
   return fail('request_signature_jwks_unavailable', 7, 'key resolution failed', { keyid }, error);
 }
-/** The profile's derived components: their values come from the canonical target at step 10. */
-const PROFILE_DERIVED_COMPONENTS: ReadonlySet<string> = new Set([
-  '@method',
-  '@target-uri',
-  '@authority',
-]);
 
 /**
  * Step 1 for `@query-param`, the one derived component resolved before step 10 (absent or repeated is
