@@ -3,7 +3,7 @@
  * `ADCP_COUNTERPARTY_AGENT_URL` it starts an embedded development counterparty on loopback and prints
  * where its signing key is, so a real client can sign requests.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -64,6 +64,7 @@ async function startEmbeddedCounterparty(): Promise<LocalCounterparty> {
   const keyFile = join(directory, 'buyer-private-jwk.json');
   writeFileSync(caFile, counterparty.caCertificatePem);
   writeFileSync(keyFile, JSON.stringify(counterparty.key.privateJwk, null, 2), { mode: 0o600 });
+  removeOnExit(directory);
   process.env.ADCP_COUNTERPARTY_AGENT_URL = counterparty.agentUrl;
   process.env.ADCP_COUNTERPARTY_JWKS_URI = counterparty.jwksUri;
   process.env.ADCP_COUNTERPARTY_REVOCATION_URL = counterparty.revocationListUrl;
@@ -76,6 +77,23 @@ async function startEmbeddedCounterparty(): Promise<LocalCounterparty> {
       `  signing key: ${keyFile} (sign with signRequest() from nestjs-adcp-signing/testing)`,
   );
   return counterparty;
+}
+
+/**
+ * Deletes the throwaway key and CA when the process ends. On Ctrl-C, Nest's shutdown hooks close the app
+ * and then re-raise the signal, which ends the process without an `exit` event; so each signal also gets
+ * a one-shot listener of ours, registered before Nest's. Should the signal come before Nest listens
+ * (during start-up), ours is the only listener and re-raises it, so Ctrl-C still ends the process.
+ */
+function removeOnExit(directory: string): void {
+  const remove = () => rmSync(directory, { recursive: true, force: true });
+  process.once('exit', remove);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      remove();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 export async function bootstrap(): Promise<INestApplication> {
