@@ -1,3 +1,5 @@
+import { type ChecklistStep, SignatureVerificationError } from './signature-verification.error.js';
+
 /** What a shared replay store says about itself, for health checks. */
 export interface ReplayStoreHealth {
   readonly backend: string;
@@ -39,4 +41,23 @@ export abstract class ReplayStore {
 
   /** Releases connections or timers. The default holds none. */
   async close(): Promise<void> {}
+}
+
+/**
+ * The refusal when a replay store cannot answer: unreachable, timed out, threw, or answered outside its
+ * contract. Fail closed (a request is never let through with its dedup check skipped), with the
+ * retryable transient code, as for a key fetch that failed.
+ */
+export function replayStoreUnavailable(
+  keyid: string,
+  step: ChecklistStep,
+  cause: unknown,
+): SignatureVerificationError {
+  return new SignatureVerificationError(
+    'request_signature_jwks_unavailable',
+    step,
+    'replay store unavailable: refusing the request rather than skipping the dedup check',
+    { keyid, reason: 'replay_store_unavailable' },
+    { cause },
+  );
 }

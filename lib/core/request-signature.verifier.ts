@@ -27,8 +27,12 @@ import {
   resolveSigningCapability,
 } from './policy/request-signing-capability.js';
 import { PublicKeyCache } from './public-key.cache.js';
-import type { ReplayStore } from './replay-store.interface.js';
-import type { RevocationChecker } from './revocation-checker.interface.js';
+import {
+  type ReplayInsertResult,
+  type ReplayStore,
+  replayStoreUnavailable,
+} from './replay-store.interface.js';
+import type { RevocationChecker, RevocationStatus } from './revocation-checker.interface.js';
 import { isAllowedSignatureAlgorithm, REQUEST_SIGNING_TAG } from './signature-algorithms.js';
 import { buildSignatureBase } from './signature-base.js';
 import { verifySignatureBytes } from './signature-crypto.js';
@@ -45,14 +49,19 @@ import {
   type SignedRequestInput,
 } from './signed-request.interface.js';
 import { getParameter } from './structured-fields/structured-field.parser.js';
-import { trimOptionalWhitespace } from './text/optional-whitespace.js';
+import {
+  combinedFieldValue,
+  isMethodToken,
+  isSignatureBaseText,
+} from './text/signature-base-text.js';
 import { STRING_METHODS } from './text/string-intrinsics.js';
+import { hasRawNonAsciiAuthority, hasRawNonAsciiHost } from './url/target-uri.canonicalizer.js';
 import type { VerifiedSigner } from './verified-signer.interface.js';
 import { silentLogger, type VerifierLogger } from './verifier-logger.interface.js';
 import type { SigningProfileVersion } from './verifier-options.interface.js';
 
 // Own copies, not the imported binding: see STRING_METHODS.
-const { charCodeAt, indexOf } = STRING_METHODS;
+const { charCodeAt } = STRING_METHODS;
 
 /** Clock skew the window rules allow, in seconds (§a.3). */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
@@ -138,6 +147,12 @@ export class RequestSignatureVerifier {
     const parsed = parseSignatureHeaders(signatureInputHeader, signatureHeader, profile);
     const components = parsed.components;
     const coverage = coverageOf(components);
+    if (!isMethodToken(request.method)) {
+      // [gap] no code for a method outside the token grammar (only direct callers can send one).
+      throw fail('request_signature_header_malformed', 1, 'method is not an HTTP token', {
+        reason: 'method_not_token',
+      });
+    }
     const coveredHeaderValues = this.readCoveredHeaders(components, headers, request.url);
     const digests = coverage.contentDigest
       ? readCoveredContentDigest(
@@ -145,7 +160,7 @@ export class RequestSignatureVerifier {
           profile,
         )
       : undefined;
-    if (profile === '3.1' && hasRawNonAsciiAuthority(request, headers)) {
+    if (profile === '3.1' && hasRawNonAsciiHostOnTheWire(request, headers)) {
       // [gap] §b.2: legacy vector 026 grades a raw U-label on the wire as a step-1 header failure.
       throw fail('request_signature_header_malformed', 1, 'raw non-ASCII host on a 3.1 endpoint');
     }
@@ -234,25 +249,27 @@ export class RequestSignatureVerifier {
         error,
       );
     }
-    // Step 9: revocation (stale before revoked: fail closed).
-    const pendingRevocation = this.revocationChecker.checkKey(keyid, resolved.agentUrl);
+    // Step 9: revocation (stale before revoked: fail closed). Only `ok` lets the request on: a checker
+    // that throws or answers anything else cannot vouch for the key.
+    const pendingRevocation = this.checkRevocation(keyid, resolved.agentUrl);
     // Awaiting only real promises: in-memory backends answer synchronously and each needless await is
     // a microtask hop on the hot path.
     const revocation = isPromise(pendingRevocation) ? await pendingRevocation : pendingRevocation;
-    if (revocation === 'stale') {
+    if (revocation !== 'ok') {
+      if (revocation === 'revoked') {
+        throw fail('request_signature_key_revoked', 9, 'key is revoked', {
+          keyid,
+          agentUrl: resolved.agentUrl,
+        });
+      }
       throw fail('request_signature_revocation_stale', 9, 'revocation list is stale', {
         keyid,
         agentUrl: resolved.agentUrl,
-      });
-    }
-    if (revocation === 'revoked') {
-      throw fail('request_signature_key_revoked', 9, 'key is revoked', {
-        keyid,
-        agentUrl: resolved.agentUrl,
+        ...(revocation === 'stale' ? {} : { answer: typeof revocation }),
       });
     }
     // Step 9a: per-keyid cap, read-only, before spending crypto.
-    const pendingCap = this.replayStore.isCapReached(keyid, nowMs);
+    const pendingCap = this.isCapReached(keyid, nowMs);
     if (isPromise(pendingCap) ? await pendingCap : pendingCap) {
       throw fail('request_signature_rate_abuse', '9a', 'per-keyid replay cap reached', {
         keyid,
@@ -262,7 +279,7 @@ export class RequestSignatureVerifier {
 
     // Step 10: canonical @target-uri / @authority, signature base, cryptography.
     const target = this.canonicalTargets.targetUri(request.url);
-    if (profile === '3.2' && hasRawNonAsciiAuthority(request, headers)) {
+    if (profile === '3.2' && hasRawNonAsciiHostOnTheWire(request, headers)) {
       throw fail('request_target_uri_malformed', 10, 'raw non-ASCII host on the wire');
     }
     const receivedAuthority = this.receivedAuthority(headers, target.scheme);
@@ -307,7 +324,7 @@ export class RequestSignatureVerifier {
     // Steps 12 + 13: atomic replay check and insert, TTL = (expires − now) + 60 s. Stores treat an
     // entry as gone once `expiresAtMs <= now`, while step 5 still accepts at now = expires + 60 s
     // exactly; one more millisecond keeps the nonce held through that last accepting instant.
-    const pendingInsert = this.replayStore.checkAndInsert(
+    const pendingInsert = this.checkAndInsert(
       keyid,
       nonce,
       expires * 1000 + REPLAY_TTL_MARGIN_MS + 1,
@@ -379,14 +396,12 @@ export class RequestSignatureVerifier {
         // [gap] a covered field that is absent cannot be part of the base: malformed.
         throw fail('request_signature_header_malformed', 1, `covered field ${name} is absent`);
       }
-      if (component === 'content-digest') {
-        // A dictionary: several members are fine, a repeated algorithm is refused by the parser.
-        values[i] = trimOptionalWhitespace(headerAsString(value)!);
-        continue;
-      }
+      // A dictionary: several members, even on several lines, are fine (the parser refuses a repeated
+      // algorithm). Any other field must hold one value.
       if (
-        hasSeveralFieldLines(value) ||
-        (component === 'content-type' && !isSingleFieldValue(value))
+        component !== 'content-digest' &&
+        (hasSeveralFieldLines(value) ||
+          (component === 'content-type' && !isSingleFieldValue(value)))
       ) {
         throw fail(
           'request_signature_header_malformed',
@@ -394,13 +409,22 @@ export class RequestSignatureVerifier {
           `covered field ${name} is multi-valued`,
         );
       }
-      const trimmed = trimOptionalWhitespace(headerAsString(value)!);
+      const combined = combinedFieldValue(value);
       if (parameterized) {
+        // `;bs` carries any octets as Base64; `;sf` and `;key` re-serialize (ASCII) or refuse.
         extra ??= new ExtraComponentValues(url);
-        values[i] = parameterizedFieldValue(component, trimmed, extra);
-      } else {
-        values[i] = trimmed;
+        values[i] = parameterizedFieldValue(component, combined, extra);
+        continue;
       }
+      if (!isSignatureBaseText(combined)) {
+        throw fail(
+          'request_signature_header_malformed',
+          1,
+          `covered field ${name} holds characters a signature base cannot carry`,
+          { reason: 'field_not_ascii', field: name },
+        );
+      }
+      values[i] = combined;
     }
     return values;
   }
@@ -432,6 +456,62 @@ export class RequestSignatureVerifier {
       throw fail('request_target_uri_malformed', 10, ':authority and Host differ');
     }
     return (canonicalPseudo ?? canonicalHost)!;
+  }
+
+  /** Step 9's answer; a checker that throws cannot vouch for the key and is refused as stale. */
+  private checkRevocation(
+    keyid: string,
+    agentUrl: string,
+  ): RevocationStatus | Promise<RevocationStatus> {
+    let pending: ReturnType<RevocationChecker['checkKey']>;
+    try {
+      pending = this.revocationChecker.checkKey(keyid, agentUrl);
+    } catch (error) {
+      throw revocationCheckFailure(keyid, agentUrl, error);
+    }
+    if (!isPromise(pending)) return pending;
+    return pending.then(undefined, (error: unknown) => {
+      throw revocationCheckFailure(keyid, agentUrl, error);
+    });
+  }
+
+  /** Step 9a's answer: `true` or `false`; a store that throws or answers anything else is refused. */
+  private isCapReached(keyid: string, nowMs: number): boolean | Promise<boolean> {
+    let pending: ReturnType<ReplayStore['isCapReached']>;
+    try {
+      pending = this.replayStore.isCapReached(keyid, nowMs);
+    } catch (error) {
+      throw replayStoreFailure(keyid, '9a', error);
+    }
+    if (!isPromise(pending)) return capAnswer(keyid, pending);
+    return pending.then(
+      (answer) => capAnswer(keyid, answer),
+      (error: unknown) => {
+        throw replayStoreFailure(keyid, '9a', error);
+      },
+    );
+  }
+
+  /** Steps 12 + 13's answer, held to the store's three answers like {@link isCapReached}. */
+  private checkAndInsert(
+    keyid: string,
+    nonce: string,
+    expiresAtMs: number,
+    nowMs: number,
+  ): ReplayInsertResult | Promise<ReplayInsertResult> {
+    let pending: ReturnType<ReplayStore['checkAndInsert']>;
+    try {
+      pending = this.replayStore.checkAndInsert(keyid, nonce, expiresAtMs, nowMs);
+    } catch (error) {
+      throw replayStoreFailure(keyid, 13, error);
+    }
+    if (!isPromise(pending)) return insertAnswer(keyid, pending);
+    return pending.then(
+      (answer) => insertAnswer(keyid, answer),
+      (error: unknown) => {
+        throw replayStoreFailure(keyid, 13, error);
+      },
+    );
   }
 
   private resolveKey(keyid: string): ResolvedSigningKey | Promise<ResolvedSigningKey> {
@@ -485,6 +565,40 @@ function requireKey(keyid: string, resolved: ResolvedSigningKey | undefined): Re
 function keyResolutionFailure(keyid: string, error: unknown): SignatureVerificationError {
   if (error instanceof SignatureVerificationError) return error;
   return fail('request_signature_jwks_unavailable', 7, 'key resolution failed', { keyid }, error);
+}
+
+function revocationCheckFailure(
+  keyid: string,
+  agentUrl: string,
+  error: unknown,
+): SignatureVerificationError {
+  if (error instanceof SignatureVerificationError) return error;
+  return fail(
+    'request_signature_revocation_stale',
+    9,
+    'revocation check failed',
+    { keyid, agentUrl },
+    error,
+  );
+}
+
+function replayStoreFailure(
+  keyid: string,
+  step: ChecklistStep,
+  error: unknown,
+): SignatureVerificationError {
+  if (error instanceof SignatureVerificationError) return error;
+  return replayStoreUnavailable(keyid, step, error);
+}
+
+function capAnswer(keyid: string, answer: unknown): boolean {
+  if (answer === true || answer === false) return answer;
+  throw replayStoreUnavailable(keyid, '9a', new TypeError(`cap answer of type ${typeof answer}`));
+}
+
+function insertAnswer(keyid: string, answer: unknown): ReplayInsertResult {
+  if (answer === 'ok' || answer === 'replayed' || answer === 'rate_abuse') return answer;
+  throw replayStoreUnavailable(keyid, 13, new TypeError(`insert answer outside the contract`));
 }
 
 /**
@@ -546,31 +660,19 @@ function fail(
   );
 }
 
-/** True when the URL's authority or the Host / :authority field carries raw non-ASCII characters. */
-function hasRawNonAsciiAuthority(
+/**
+ * §b.2: a raw (not ToASCII-normalized) non-ASCII host in the request URL (userinfo and port aside) or
+ * in the received Host / :authority.
+ */
+function hasRawNonAsciiHostOnTheWire(
   request: SignedRequestInput,
   headers: Readonly<Record<string, HeaderValue>>,
 ): boolean {
-  const url = request.url;
-  const schemeEnd = indexOf.call(url, '://');
-  let end = url.length;
-  for (let i = schemeEnd + 3; i < url.length; i++) {
-    const c = charCodeAt.call(url, i);
-    if (c === 47 || c === 63 || c === 35) {
-      end = i;
-      break;
-    }
-  }
   return (
-    hasNonAscii(url, schemeEnd + 3, end) ||
-    hasNonAscii(headerAsString(headers['host']) ?? '', 0) ||
-    hasNonAscii(headerAsString(headers[':authority']) ?? '', 0)
+    hasRawNonAsciiHost(request.url) ||
+    hasRawNonAsciiAuthority(headerAsString(headers['host']) ?? '') ||
+    hasRawNonAsciiAuthority(headerAsString(headers[':authority']) ?? '')
   );
-}
-
-function hasNonAscii(text: string, from: number, to = text.length): boolean {
-  for (let i = Math.max(0, from); i < to; i++) if (charCodeAt.call(text, i) > 0x7e) return true;
-  return false;
 }
 
 export type { ComponentCoverage };

@@ -3,8 +3,8 @@ import {
   type ReplayInsertResult,
   ReplayStore,
   type ReplayStoreHealth,
+  replayStoreUnavailable,
 } from '../core/replay-store.interface.js';
-import { SignatureVerificationError } from '../core/signature-verification.error.js';
 
 /** Options of {@link RedisReplayStore}. */
 export interface RedisReplayStoreOptions {
@@ -103,7 +103,11 @@ export class RedisReplayStore extends ReplayStore {
       return 'rate_abuse';
     }
     if (answer === 'replayed' || answer === 'ok') return answer;
-    throw unavailable(keyid, new Error(`unexpected script answer ${String(answer)}`));
+    throw replayStoreUnavailable(
+      keyid,
+      13,
+      new Error(`unexpected script answer ${String(answer)}`),
+    );
   }
 
   /** PINGs Redis within the command timeout: `down` means requests are being refused (fail closed). */
@@ -150,19 +154,9 @@ export class RedisReplayStore extends ReplayStore {
     try {
       return await Promise.race([command(), deadline]);
     } catch (error) {
-      throw unavailable(keyid, error);
+      throw replayStoreUnavailable(keyid, 13, error);
     } finally {
       clearTimeout(timer);
     }
   }
-}
-
-function unavailable(keyid: string, cause: unknown): SignatureVerificationError {
-  return new SignatureVerificationError(
-    'request_signature_jwks_unavailable',
-    13,
-    'replay store unavailable: refusing the request rather than skipping the dedup check',
-    { keyid, reason: 'replay_store_unavailable' },
-    { cause },
-  );
 }

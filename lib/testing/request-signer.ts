@@ -16,6 +16,7 @@ import type { AdcpJwk } from '../core/jwk.interface.js';
 import { REQUEST_SIGNING_TAG } from '../core/signature-algorithms.js';
 import { getParameter } from '../core/structured-fields/structured-field.parser.js';
 import { trimOptionalWhitespace } from '../core/text/optional-whitespace.js';
+import { isMethodToken, isSignatureBaseText } from '../core/text/signature-base-text.js';
 import { canonicalizeTargetUri } from '../core/url/target-uri.canonicalizer.js';
 import type { SigningProfileVersion } from '../core/verifier-options.interface.js';
 
@@ -108,6 +109,7 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
     ...(coverDigest ? ['content-digest'] : []),
   ];
 
+  if (!isMethodToken(request.method)) throw new TypeError('method must be an HTTP token');
   const target = canonicalizeTargetUri(request.url);
   const now = options.now ?? Date.now;
   const created = options.created ?? Math.floor(now() / 1000);
@@ -146,6 +148,12 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
       const fieldValue = trimOptionalWhitespace(lookup(name) ?? '');
       value = fieldComponentValue(name, componentParameters(component), fieldValue);
     } else value = trimOptionalWhitespace(lookup(component) ?? '');
+    if (!isSignatureBaseText(value)) {
+      // RFC 9421 §2.5: a signer must refuse, as the verifier does (step 1).
+      throw new TypeError(
+        `${component} holds characters a signature base cannot carry (non-ASCII or controls); cover it with ;bs`,
+      );
+    }
     return `${componentLineLabel(component)}: ${value}`;
   });
   const signatureBase = [...lines, `"@signature-params": ${signatureParams}`].join('\n');

@@ -338,9 +338,12 @@ describe.each([
     const withTrace = (value: string) =>
       toInput({ ...signed, headers: { ...signed.headers, 'X-Trace': value } });
     expect((await outcome(withTrace(' \ttrace-1\t '))).code).toBe('success');
-    // U+00A0 is what Node makes of an obs-text byte 0xA0: part of the value, not whitespace.
+    // U+00A0 is what Node makes of an obs-text byte 0xA0: part of the value, not whitespace, and a
+    // character no signature base may carry (RFC 9421 §2.5), so the request is refused at step 1.
     expect(await outcome(withTrace('trace-1\u00a0'))).toMatchObject({
-      code: 'request_signature_invalid',
+      code: 'request_signature_header_malformed',
+      step: 1,
+      reason: 'field_not_ascii',
     });
   });
 

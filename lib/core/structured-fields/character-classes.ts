@@ -16,6 +16,8 @@ export const BASE64_CHAR = 8;
 export const TOKEN_START = 16;
 /** tchar minus uppercase (RFC 9110 §5.6.2): a covered field name, which RFC 9421 writes lowercase. */
 export const COMPONENT_CHAR = 32;
+/** tchar (RFC 9110 §5.6.2): the characters of an HTTP method. */
+export const TCHAR = 64;
 
 const CHAR_CLASS = buildCharClasses();
 
@@ -34,6 +36,7 @@ function buildCharClasses(): Uint8Array {
   add(lower + upper + digits + '+/=-_', BASE64_CHAR);
   add(lower + upper + '*', TOKEN_START);
   add(lower + digits + tcharSymbols, COMPONENT_CHAR);
+  add(lower + upper + digits + tcharSymbols, TCHAR);
   return table;
 }
 

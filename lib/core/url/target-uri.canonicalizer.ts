@@ -17,6 +17,11 @@
 import { isIPv6 } from 'node:net';
 import tr46 from 'tr46';
 import { SignatureVerificationError } from '../signature-verification.error.js';
+import { STRING_METHODS } from '../text/string-intrinsics.js';
+
+// Own copies, not the imported binding: see STRING_METHODS. Only the checks the verifier runs on every
+// request use them; canonicalization itself runs once per distinct URL (CanonicalTargetCache).
+const { charCodeAt, indexOf } = STRING_METHODS;
 
 /** The canonical parts of a target URI (spec §b.1 steps 1–8 applied). */
 export interface CanonicalTargetUri {
@@ -113,7 +118,7 @@ function isUnreservedCode(c: number): boolean {
 }
 
 function hasNonAscii(s: string, from: number, to: number): boolean {
-  for (let k = from; k < to; k++) if (s.charCodeAt(k) > 0x7f) return true;
+  for (let k = from; k < to; k++) if (charCodeAt.call(s, k) > 0x7f) return true;
   return false;
 }
 
@@ -275,15 +280,19 @@ export function canonicalizeAuthority(authority: string, scheme: 'http' | 'https
  */
 export function hasRawNonAsciiHost(url: string): boolean {
   if (typeof url !== 'string') return false;
-  const colon = url.indexOf(':');
-  if (colon < 1 || url.charCodeAt(colon + 1) !== 0x2f || url.charCodeAt(colon + 2) !== 0x2f) {
+  const colon = indexOf.call(url, ':');
+  if (
+    colon < 1 ||
+    charCodeAt.call(url, colon + 1) !== 0x2f ||
+    charCodeAt.call(url, colon + 2) !== 0x2f
+  ) {
     return false;
   }
   const start = colon + 3;
   let end = start;
   let hostStart = start;
   while (end < url.length) {
-    const c = url.charCodeAt(end);
+    const c = charCodeAt.call(url, end);
     if (c === 0x2f || c === 0x3f || c === 0x23) break;
     if (c === 0x40) hostStart = end + 1;
     end++;

@@ -1,0 +1,135 @@
+/**
+ * The verifier holds its plug-ins (revocation checker, replay store) to their contracts: a plug-in that
+ * throws, rejects, or answers outside its type refuses the request with a typed error, never lets it
+ * through and never surfaces as an untyped exception.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { InMemoryReplayStore } from '../../lib/core/in-memory-replay.store.js';
+import type { RevocationStatus } from '../../lib/core/revocation-checker.interface.js';
+import { SignatureVerificationError } from '../../lib/core/signature-verification.error.js';
+import { generateSigningKey } from '../../lib/testing/key-generation.js';
+import { signRequest } from '../../lib/testing/request-signer.js';
+import { makeVerifier, NOW_MS, toInput } from '../support/verifier-fixture.js';
+
+const URL = 'https://seller.example.com/adcp/create_media_buy';
+const key = generateSigningKey({ kid: 'k-plugins' });
+const sign = () =>
+  signRequest(
+    { method: 'POST', url: URL, body: '{"plan_id":"p"}' },
+    { privateJwk: key.privateJwk, now: () => NOW_MS },
+  );
+
+async function failureOf(promise: Promise<unknown>) {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(SignatureVerificationError);
+  const typed = error as SignatureVerificationError;
+  return { code: typed.code, step: typed.failedStep, reason: typed.detail?.['reason'] };
+}
+
+describe('a revocation checker that cannot vouch for the key', () => {
+  it.each<[string, () => unknown]>([
+    [
+      'throws',
+      () => {
+        throw new Error('list fetch: ECONNRESET');
+      },
+    ],
+    ['rejects', () => Promise.reject(new Error('list fetch: ECONNRESET'))],
+    ['answers undefined', () => undefined],
+    ['answers a wrong-case verdict', () => 'Revoked'],
+    ['answers an object', () => ({ status: 'revoked' })],
+  ])('%s → revocation_stale at step 9 (fail closed)', async (_what, checkKey) => {
+    const { verifier, revocation } = makeVerifier({ keys: [key.publicJwk] });
+    revocation.checkKey = checkKey as () => RevocationStatus;
+    expect(await failureOf(verifier.verify(toInput(sign())))).toMatchObject({
+      code: 'request_signature_revocation_stale',
+      step: 9,
+    });
+  });
+
+  it('an asynchronous checker answering ok or revoked is honoured', async () => {
+    const { verifier, revocation } = makeVerifier({ keys: [key.publicJwk] });
+    revocation.checkKey = async () => 'ok';
+    await expect(verifier.verify(toInput(sign()))).resolves.toBeDefined();
+    revocation.checkKey = async () => 'revoked';
+    expect(await failureOf(verifier.verify(toInput(sign())))).toMatchObject({
+      code: 'request_signature_key_revoked',
+      step: 9,
+    });
+  });
+});
+
+describe('a replay store that cannot answer', () => {
+  const unavailable = {
+    code: 'request_signature_jwks_unavailable',
+    reason: 'replay_store_unavailable',
+  };
+
+  it.each<[string, () => unknown]>([
+    [
+      'throws',
+      () => {
+        throw new Error('connection lost');
+      },
+    ],
+    ['rejects', () => Promise.reject(new Error('connection lost'))],
+    ['answers undefined', () => undefined],
+    ['answers a string', () => 'false'],
+  ])('at step 9a: %s → refused (fail closed)', async (_what, isCapReached) => {
+    const store = new InMemoryReplayStore();
+    store.isCapReached = isCapReached as () => boolean;
+    const { verifier } = makeVerifier({ keys: [key.publicJwk], replayStore: store });
+    expect(await failureOf(verifier.verify(toInput(sign())))).toEqual({
+      ...unavailable,
+      step: '9a',
+    });
+  });
+
+  it.each<[string, () => unknown]>([
+    [
+      'throws',
+      () => {
+        throw new Error('connection lost');
+      },
+    ],
+    ['rejects', () => Promise.reject(new Error('connection lost'))],
+    ['answers undefined', () => undefined],
+    ['answers a wrong-case verdict', () => 'OK'],
+  ])('at steps 12–13: %s → refused, never accepted unchecked', async (_what, checkAndInsert) => {
+    const store = new InMemoryReplayStore();
+    store.checkAndInsert = checkAndInsert as () => 'ok';
+    const { verifier } = makeVerifier({ keys: [key.publicJwk], replayStore: store });
+    expect(await failureOf(verifier.verify(toInput(sign())))).toEqual({ ...unavailable, step: 13 });
+  });
+
+  it('a typed refusal from the store passes through as it is', async () => {
+    const store = new InMemoryReplayStore();
+    const own = new SignatureVerificationError('request_signature_rate_abuse', 13, 'store says so');
+    store.checkAndInsert = () => {
+      throw own;
+    };
+    const { verifier } = makeVerifier({ keys: [key.publicJwk], replayStore: store });
+    await expect(verifier.verify(toInput(sign()))).rejects.toBe(own);
+  });
+
+  it('asynchronous stores answering within the contract are honoured', async () => {
+    const store = new InMemoryReplayStore();
+    const { verifier } = makeVerifier({ keys: [key.publicJwk], replayStore: store });
+    const realInsert = store.checkAndInsert.bind(store);
+    store.isCapReached = async () => false;
+    store.checkAndInsert = async (...args) => realInsert(...args);
+    const input = toInput(sign());
+    await expect(verifier.verify(input)).resolves.toBeDefined();
+    expect(await failureOf(verifier.verify(input))).toMatchObject({
+      code: 'request_signature_replayed',
+    });
+    store.isCapReached = async () => true;
+    expect(await failureOf(verifier.verify(toInput(sign())))).toMatchObject({
+      code: 'request_signature_rate_abuse',
+      step: '9a',
+    });
+  });
+});
