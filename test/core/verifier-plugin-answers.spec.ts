@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { InMemoryReplayStore } from '../../lib/core/in-memory-replay.store.js';
+import type { ReplayStore } from '../../lib/core/replay-store.interface.js';
 import type { RevocationStatus } from '../../lib/core/revocation-checker.interface.js';
 import { SignatureVerificationError } from '../../lib/core/signature-verification.error.js';
 import { generateSigningKey } from '../../lib/testing/key-generation.js';
@@ -119,14 +120,16 @@ describe('a replay store that cannot answer', () => {
     const store = new InMemoryReplayStore();
     const { verifier } = makeVerifier({ keys: [key.publicJwk], replayStore: store });
     const realInsert = store.checkAndInsert.bind(store);
-    store.isCapReached = async () => false;
-    store.checkAndInsert = async (...args) => realInsert(...args);
+    // Typed as the abstract contract, which allows promises (the in-memory store answers synchronously).
+    const asyncStore: ReplayStore = store;
+    asyncStore.isCapReached = async () => false;
+    asyncStore.checkAndInsert = async (...args) => realInsert(...args);
     const input = toInput(sign());
     await expect(verifier.verify(input)).resolves.toBeDefined();
     expect(await failureOf(verifier.verify(input))).toMatchObject({
       code: 'request_signature_replayed',
     });
-    store.isCapReached = async () => true;
+    asyncStore.isCapReached = async () => true;
     expect(await failureOf(verifier.verify(toInput(sign())))).toMatchObject({
       code: 'request_signature_rate_abuse',
       step: '9a',
