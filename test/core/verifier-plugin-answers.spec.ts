@@ -6,7 +6,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { InMemoryReplayStore } from '../../lib/core/in-memory-replay.store.js';
 import type { ReplayStore } from '../../lib/core/replay-store.interface.js';
-import type { RevocationStatus } from '../../lib/core/revocation-checker.interface.js';
+import type {
+  RevocationChecker,
+  RevocationStatus,
+} from '../../lib/core/revocation-checker.interface.js';
 import { SignatureVerificationError } from '../../lib/core/signature-verification.error.js';
 import { generateSigningKey } from '../../lib/testing/key-generation.js';
 import { signRequest } from '../../lib/testing/request-signer.js';
@@ -53,9 +56,11 @@ describe('a revocation checker that cannot vouch for the key', () => {
 
   it('an asynchronous checker answering ok or revoked is honoured', async () => {
     const { verifier, revocation } = makeVerifier({ keys: [key.publicJwk] });
-    revocation.checkKey = async () => 'ok';
+    // Typed as the abstract contract, which allows promises (the in-memory checker answers synchronously).
+    const asyncChecker: RevocationChecker = revocation;
+    asyncChecker.checkKey = async () => 'ok';
     await expect(verifier.verify(toInput(sign()))).resolves.toBeDefined();
-    revocation.checkKey = async () => 'revoked';
+    asyncChecker.checkKey = async () => 'revoked';
     expect(await failureOf(verifier.verify(toInput(sign())))).toMatchObject({
       code: 'request_signature_key_revoked',
       step: 9,
