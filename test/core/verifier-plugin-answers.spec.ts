@@ -58,9 +58,9 @@ describe('a revocation checker that cannot vouch for the key', () => {
     const { verifier, revocation } = makeVerifier({ keys: [key.publicJwk] });
     // Typed as the abstract contract, which allows promises (the in-memory checker answers synchronously).
     const asyncChecker: RevocationChecker = revocation;
-    asyncChecker.checkKey = async () => 'ok';
+    asyncChecker.checkKey = async (): Promise<RevocationStatus> => 'ok';
     await expect(verifier.verify(toInput(sign()))).resolves.toBeDefined();
-    asyncChecker.checkKey = async () => 'revoked';
+    asyncChecker.checkKey = async (): Promise<RevocationStatus> => 'revoked';
     expect(await failureOf(verifier.verify(toInput(sign())))).toMatchObject({
       code: 'request_signature_key_revoked',
       step: 9,
