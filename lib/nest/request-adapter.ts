@@ -35,6 +35,11 @@ export interface AdaptedRequest {
   readonly signed: boolean;
   /** The public origin chosen, when the as-received authority matched none of them. */
   readonly unmatchedPublicOrigin?: { readonly received: string | undefined; readonly used: string };
+  /**
+   * The `Content-Encoding` of a body sent with a content coding other than `identity` (e.g. `gzip`).
+   * Body parsers decode such a body before `rawBody` is captured, so the wire bytes are gone.
+   */
+  readonly contentCoding?: string;
 }
 
 /** The Node request under an Express request (itself) or a Fastify request (`req.raw`). */
@@ -90,13 +95,31 @@ export function adaptRequest(request: any, options: TargetUriOptions): AdaptedRe
   }
   const contentType = firstLine(headers['content-type']);
   const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  const contentCoding =
+    hasBody || body !== undefined ? contentCodingOf(headers['content-encoding']) : undefined;
   return {
     input: { method: node.method ?? 'GET', url, headers, ...(body ? { body } : {}) },
     rawBody: state,
     ...(mediaType ? { mediaType } : {}),
     signed: headers['signature'] !== undefined || headers['signature-input'] !== undefined,
     ...(unmatchedPublicOrigin ? { unmatchedPublicOrigin } : {}),
+    ...(contentCoding !== undefined ? { contentCoding } : {}),
   };
+}
+
+/**
+ * The content codings named in `Content-Encoding` (every line), as received, unless each is `identity`
+ * (RFC 9110 §8.4: a list of codings, case-insensitive) or there are none.
+ */
+function contentCodingOf(value: HeaderValue): string | undefined {
+  if (value === undefined) return undefined;
+  const codings = (typeof value === 'string' ? [value] : value)
+    .flatMap((line) => line.split(','))
+    .map((coding) => coding.trim())
+    .filter((coding) => coding !== '');
+  return codings.every((coding) => coding.toLowerCase() === 'identity')
+    ? undefined
+    : codings.join(', ');
 }
 
 /** True for `application/json` and structured-syntax JSON types such as `application/vnd.x+json`. */

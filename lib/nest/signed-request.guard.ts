@@ -6,6 +6,7 @@ import {
   InternalServerErrorException,
   Logger,
   UnauthorizedException,
+  UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { RequestSignatureErrorCode } from '../core/error-codes.js';
@@ -65,6 +66,9 @@ export class SignedRequestGuard implements CanActivate {
       [context.getHandler(), context.getClass()],
     );
     const adapted = adaptRequest(request, this.signing.options);
+    if (adapted.signed && adapted.contentCoding !== undefined) {
+      this.handleContentCodedBody(request, adapted, http.getResponse());
+    }
     if (adapted.rawBody === 'missing' && (adapted.signed || isJsonMediaType(adapted.mediaType))) {
       // An unsigned non-JSON body can neither name an AdCP operation nor register a webhook, so it may
       // proceed without bytes; anything else fails closed.
@@ -146,6 +150,28 @@ export class SignedRequestGuard implements CanActivate {
     _context: ExecutionContext,
   ): never {
     throw new UnauthorizedException();
+  }
+
+  /**
+   * A signed body sent with a content coding (`gzip`…): body parsers decode it before `rawBody` is
+   * captured, so the digest (step 11, over the content as sent) and the duplicate-key check cannot run
+   * on the bytes received. Refused with 415 and `Accept-Encoding: identity`, the answer RFC 7694 gives
+   * for a request coding the server does not accept; the client can resend uncompressed.
+   */
+  protected handleContentCodedBody(
+    // biome-ignore lint/suspicious/noExplicitAny: the platform's request object.
+    _request: any,
+    adapted: AdaptedRequest,
+    response: unknown,
+  ): never {
+    this.logger.warn(
+      `refusing signed ${adapted.input.method} ${pathOf(adapted.input.url)}: its body has ` +
+        `Content-Encoding ${JSON.stringify(adapted.contentCoding)}, and request signatures are ` +
+        'verified over the exact body bytes as sent, which the body parser has already decoded ' +
+        '(failing closed; answered 415 with Accept-Encoding: identity).',
+    );
+    this.adapterHost.httpAdapter.setHeader(response, 'Accept-Encoding', 'identity');
+    throw new UnsupportedMediaTypeException();
   }
 
   /**

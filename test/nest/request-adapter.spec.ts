@@ -103,6 +103,37 @@ describe('adaptRequest', () => {
     expect(empty.rawBody).toBe('absent');
   });
 
+  it('names the content coding of a body sent with one other than identity', () => {
+    const codingOf = (codings: string[], length = '12') =>
+      adaptRequest(
+        expressRequest({
+          rawHeaders: [
+            'Host',
+            'a.example',
+            'Content-Length',
+            length,
+            ...codings.flatMap((line) => ['Content-Encoding', line]),
+          ],
+          rawBody: Buffer.from('{"a":1}'),
+        }),
+        plain,
+      ).contentCoding;
+    expect(codingOf(['gzip'])).toBe('gzip');
+    expect(codingOf(['identity, GZIP'])).toBe('identity, GZIP');
+    expect(codingOf(['identity', 'br'])).toBe('identity, br');
+    // Only identity, or nothing at all, leaves the bytes as sent.
+    expect(codingOf([])).toBeUndefined();
+    expect(codingOf([' Identity '])).toBeUndefined();
+    expect(codingOf(['identity, ,'])).toBeUndefined();
+    // No body, nothing coded (a GET may still carry the header).
+    expect(
+      adaptRequest(
+        expressRequest({ rawHeaders: ['Host', 'a.example', 'Content-Encoding', 'gzip'] }),
+        plain,
+      ).contentCoding,
+    ).toBeUndefined();
+  });
+
   it('takes scheme and authority from a matching public origin', () => {
     const options: TargetUriOptions = {
       publicOrigins: [

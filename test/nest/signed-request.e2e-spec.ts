@@ -1,3 +1,6 @@
+import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { type INestApplication, Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
@@ -60,6 +63,42 @@ function send(
   for (const [name, value] of Object.entries(headers)) call = call.set(name, value);
   // A string goes out byte for byte (superagent would JSON-encode a Buffer under a JSON content type).
   return body === undefined ? call : call.send(body);
+}
+
+/** A POST with exact body bytes over a real loopback socket (supertest would re-encode a Buffer). */
+async function postRaw(
+  app: INestApplication,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const server: Server = app.getHttpServer();
+  if (!server.listening) await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const call = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { ...headers, Host: HOST, 'Content-Length': String(body.length) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+    );
+    call.on('error', reject);
+    call.end(body);
+  });
 }
 
 const rpc = (method: string, name?: string) =>
@@ -263,6 +302,25 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       const { app } = await start({}, { rawBody: false });
       const response = await request(app.getHttpServer()).get('/public').set('Host', HOST);
       expect(response.status).toBe(200);
+    });
+
+    it('refuses a signed body sent with a content coding: 415 with Accept-Encoding: identity', async () => {
+      const { app, logger } = await start();
+      // Express inflates a gzip body before rawBody is captured; Fastify does not decode at all, so it
+      // gets the JSON as sent under the same header. Either way the bytes the digest was computed over
+      // (the content as sent) are not the bytes the app holds.
+      const wire = adapter === 'express' ? gzipSync(BODY) : Buffer.from(BODY);
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, {
+        headers: { 'Content-Encoding': 'gzip' },
+      });
+      const response = await postRaw(app, '/adcp/create_media_buy', signed.headers, wire);
+      expect(response.status).toBe(415);
+      expect(response.headers['accept-encoding']).toBe('identity');
+      expect(response.body).not.toContain('gzip');
+      expect(logger.text()).toContain('Content-Encoding "gzip"');
+      // The same request sent as is verifies.
+      const plain = counterparty.sign('/adcp/create_media_buy');
+      expect((await send(app, '/adcp/create_media_buy', plain)).status).toBe(201);
     });
 
     it('verifies a vendor JSON content type once a parser keeps its raw bytes', async () => {
