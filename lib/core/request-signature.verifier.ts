@@ -278,10 +278,11 @@ export class RequestSignatureVerifier {
     }
 
     // Step 10: canonical @target-uri / @authority, signature base, cryptography.
-    const target = this.canonicalTargets.targetUri(request.url);
     if (profile === '3.2' && hasRawNonAsciiHostOnTheWire(request, headers)) {
+      // Before canonicalizing: such a host is refused, never re-normalized, so UTS-46 need not run.
       throw fail('request_target_uri_malformed', 10, 'raw non-ASCII host on the wire');
     }
+    const target = this.canonicalTargets.targetUri(request.url);
     const receivedAuthority = this.receivedAuthority(headers, target.scheme);
     if (receivedAuthority !== target.authority) {
       // §b.3: blocks cross-vhost replay (same certificate, different Host).

@@ -5,7 +5,10 @@ import {
   headersFromRawHeaders,
   type SignedRequestInput,
 } from '../core/signed-request.interface.js';
-import { canonicalizeAuthority } from '../core/url/target-uri.canonicalizer.js';
+import {
+  canonicalizeAuthority,
+  hasRawNonAsciiAuthority,
+} from '../core/url/target-uri.canonicalizer.js';
 import type { PublicOrigin } from './adcp-signing.options.js';
 
 /** How `@target-uri` is rebuilt from a request (see the README section on proxies). */
@@ -164,7 +167,8 @@ function matchPublicOrigin(
   origins: readonly PublicOrigin[],
   received: string | undefined,
 ): PublicOrigin | undefined {
-  if (received === undefined) return undefined;
+  // A raw non-ASCII Host matches no origin (the verifier refuses it): spare UTS-46 the attempt.
+  if (received === undefined || hasRawNonAsciiAuthority(received)) return undefined;
   for (const origin of origins) {
     let canonical: string;
     try {

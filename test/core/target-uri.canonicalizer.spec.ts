@@ -357,6 +357,11 @@ describe('canonicalizeTargetUri: rejected inputs (§b.1, §b.2)', () => {
     expect(canonicalizeTargetUri(`https://${'a'.repeat(63)}.example/p`).host).toBe(
       `${'a'.repeat(63)}.example`,
     );
+    // The longest DNS name (253 octets), with its root dot too, is still a host.
+    const longest = [63, 63, 63, 61].map((n) => 'a'.repeat(n)).join('.');
+    expect(longest).toHaveLength(253);
+    expect(canonicalizeTargetUri(`https://${longest}./p`).host).toBe(longest);
+    expectRejected(`https://${longest}.a/p`, 'host_too_long');
   });
 
   it('reports non_ascii_host with the underlying cause for every host rejection of a U-label', () => {

@@ -63,12 +63,14 @@ export type TargetUriRejectReason =
   | 'invalid_query_character';
 
 /**
- * Longest raw host (UTF-16 code units) handed to UTS-46. A DNS name is at most 253 octets in A-label
- * form and its U-label spelling is shorter, so only hostile input comes near this. The bound keeps
- * tr46's Punycode coder (quadratic in label length) and its NFC pass cheap on attacker-chosen input.
- * Applied before both the ASCII fast path and the tr46 path so the two stay equivalent.
+ * Longest raw host (UTF-16 code units) handed to UTS-46: a DNS name's 253 octets plus one root-label
+ * dot. A name's U-label spelling is no longer than its A-label form (only characters UTS-46 ignores,
+ * such as soft hyphens, could make it so), so any longer host names nothing a request can reach. The bound
+ * keeps tr46's Punycode coder (quadratic in label length) and its NFC pass cheap on attacker-chosen
+ * input, which arrives before any signature check. Applied before both the ASCII fast path and the tr46
+ * path so the two stay equivalent.
  */
-export const MAX_HOST_INPUT_LENGTH = 1024;
+export const MAX_HOST_INPUT_LENGTH = 254;
 
 // ---------------------------------------------------------------------------------------------------
 // Character classes (RFC 3986 §2, §3). One table lookup per character; bits are combined per component.
