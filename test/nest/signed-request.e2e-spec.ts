@@ -304,6 +304,15 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       expect(response.status).toBe(200);
     });
 
+    it('verifies a request-target with the characters WHATWG clients send raw (`[ ] | ^ { }`…)', async () => {
+      const { app } = await start();
+      const path = '/adcp/create_media_buy?ids[]=1&f={x}&q=a|b^c';
+      const signed = counterparty.sign(path);
+      const response = await postRaw(app, path, signed.headers, Buffer.from(BODY));
+      expect(response.status).toBe(201);
+      expect(JSON.parse(response.body).signer.keyid).toBe('buyer-2026-a');
+    });
+
     it('refuses a signed body sent with a content coding: 415 with Accept-Encoding: identity', async () => {
       const { app, logger } = await start();
       // Express inflates a gzip body before rawBody is captured; Fastify does not decode at all, so it

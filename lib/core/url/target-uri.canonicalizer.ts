@@ -81,6 +81,8 @@ const COLON_AT = 4; // : @ (pchar extras)
 const SLASH = 8; // /
 const QUESTION = 16; // ?
 const COLON = 32; // : alone (userinfo allows ':' but not '@')
+const WHATWG_RAW_PATH = 64; // [ ] | ^ : outside RFC 3986, yet sent raw in a path by WHATWG clients
+const WHATWG_RAW_QUERY = 128; // { } ` \ : the same in a query (which also keeps the four above raw)
 
 const CLASS = new Uint8Array(128);
 for (let c = 0x30; c <= 0x39; c++) CLASS[c] |= UNRESERVED;
@@ -92,17 +94,23 @@ CLASS[0x3a] |= COLON_AT | COLON;
 CLASS[0x40] |= COLON_AT;
 CLASS[0x2f] |= SLASH;
 CLASS[0x3f] |= QUESTION;
+for (const ch of '[]|^') CLASS[ch.charCodeAt(0)] |= WHATWG_RAW_PATH | WHATWG_RAW_QUERY;
+for (const ch of '{}`\\') CLASS[ch.charCodeAt(0)] |= WHATWG_RAW_QUERY;
 
 /*
- * Path and query accept exactly what RFC 3986 allows (`pchar`, plus `/` and `?` in the query) and '%'
- * escapes. Everything else is rejected rather than repaired: space, C0 controls and DEL, `"` `<` `>` `\`
- * `^` `` ` `` `{` `|` `}`, `[` `]` outside an IP literal, and raw non-ASCII. A conformant signer never puts
- * them in its canonical form, and WHATWG-style parsers "fix" them differently (percent-encode some, turn
- * `\` into `/`, strip tabs and newlines), so accepting any spelling of them would let the verified bytes
- * and the bytes the application routes on drift apart. CR/LF would also break the signature-base lines.
+ * Path and query accept what RFC 3986 allows (`pchar`, plus `/` and `?` in the query) and '%' escapes,
+ * plus the few characters outside RFC 3986 that WHATWG URL clients (Node's and browsers' `URL`, the AdCP
+ * reference client) send raw: `[ ] | ^` in a path, and those with `{ } \` `` ` `` in a query. They reach
+ * the server byte for byte and are signed byte for byte (§b.1 step 7 keeps the query as it is), so
+ * refusing them would only fail requests those clients sign correctly.
+ * Everything else is rejected rather than repaired: space, C0 controls and DEL, `"` `<` `>`, `{ } \` ``
+ * ` `` in a path (WHATWG clients percent-encode them, or turn `\` into `/`), and raw non-ASCII. Parsers
+ * "fix" those differently (percent-encode some, strip tabs and newlines), so accepting any spelling of
+ * them would let the verified bytes and the bytes the application routes on drift apart. CR/LF would
+ * also break the signature-base lines.
  */
-const PATH_ALLOWED = UNRESERVED | SUB_DELIM | COLON_AT | SLASH;
-const QUERY_ALLOWED = PATH_ALLOWED | QUESTION;
+const PATH_ALLOWED = UNRESERVED | SUB_DELIM | COLON_AT | SLASH | WHATWG_RAW_PATH;
+const QUERY_ALLOWED = PATH_ALLOWED | QUESTION | WHATWG_RAW_QUERY;
 const USERINFO_ALLOWED = UNRESERVED | SUB_DELIM | COLON;
 
 const HEX_UPPER = '0123456789ABCDEF';
