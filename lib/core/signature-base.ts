@@ -3,7 +3,7 @@ import { targetComponentValue } from './component-values.js';
 import { STRING_METHODS } from './text/string-intrinsics.js';
 
 // Own copies, not the imported binding: see STRING_METHODS.
-const { toUpperCase } = STRING_METHODS;
+const { charCodeAt, toUpperCase } = STRING_METHODS;
 
 /** Values the signature base is built from, already canonicalized. */
 export interface SignatureBaseInputs {
@@ -41,7 +41,7 @@ export function buildSignatureBase(
   for (let i = 0; i < components.length; i++) {
     const component = components[i]!;
     let value: string;
-    if (component === '@method') value = toUpperCase.call(inputs.method);
+    if (component === '@method') value = upperCaseMethod(inputs.method);
     else if (component === '@target-uri') value = inputs.targetUri;
     else if (component === '@authority') value = inputs.authority;
     else {
@@ -58,4 +58,16 @@ export function buildSignatureBase(
       (COMMON_LINE_PREFIXES.get(component) ?? `${componentLineLabel(component)}: `) + value + '\n';
   }
   return base + '"@signature-params": ' + inputs.signatureParams;
+}
+
+/**
+ * `@method` in upper case (§a.2). A method with no lower-case or non-ASCII letter (nearly every request)
+ * is already its own upper case: returned as it is, which spares a call into V8's case-mapping runtime.
+ */
+function upperCaseMethod(method: string): string {
+  for (let i = 0; i < method.length; i++) {
+    const c = charCodeAt.call(method, i);
+    if ((c >= 0x61 && c <= 0x7a) || c > 0x7f) return toUpperCase.call(method);
+  }
+  return method;
 }

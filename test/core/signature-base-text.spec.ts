@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
+import { buildSignatureBase } from '../../lib/core/signature-base.js';
 import { SignatureVerificationError } from '../../lib/core/signature-verification.error.js';
 import {
   combinedFieldValue,
@@ -57,6 +58,24 @@ describe('the text rules', () => {
     for (const method of ['', 'po\u017Ft', 'GET /', 'PO ST', 'POST\n', 'G(ET)', 'Ǆ']) {
       expect(isMethodToken(method)).toBe(false);
     }
+  });
+
+  it('`@method` is written upper-cased, whatever case it arrives in', () => {
+    const methodLine = (method: string) =>
+      buildSignatureBase(['@method'], {
+        method,
+        targetUri: URL,
+        authority: 'seller.example.com',
+        headerValues: [undefined],
+        signatureParams: '("@method")',
+      }).split('\n')[0];
+    for (const method of ['POST', 'post', 'pOsT', 'Post']) {
+      expect(methodLine(method)).toBe('"@method": POST');
+    }
+    expect(methodLine('M-SEARCH')).toBe('"@method": M-SEARCH');
+    expect(methodLine('x~')).toBe('"@method": X~');
+    // Outside ASCII, the case mapping is V8's (the verifier refuses such a method at step 1 anyway).
+    expect(methodLine('\u00e9')).toBe('"@method": \u00c9');
   });
 
   it('several field lines are trimmed one by one, then joined with ", "', () => {
