@@ -121,8 +121,7 @@ export function readCanonicalSignatureHeaders(
   // Indexed loops throughout: this runs per request, and iterators would allocate.
   for (let i = 0; i < COMMON_COMPONENT_LISTS.length; i++) {
     const [text, list] = COMMON_COMPONENT_LISTS[i]!;
-    // slice + === is a native compare; startsWith is several times slower on a 70-character prefix.
-    if (slice.call(input, pos, pos + text.length) === text) {
+    if (holdsAt(input, pos, text)) {
       components = list;
       pos += text.length;
       break;
@@ -346,16 +345,12 @@ function readSignature(line: string | undefined): string | undefined {
 }
 
 /**
- * Whether `input` holds `text` at `pos`. A plain loop that TurboFan inlines: the `startsWith` builtin
- * is an out-of-line call per use, and this runs about ten times per request on short prefixes.
+ * Whether `input` holds `text` at `pos`. A slice and `===` (a native compare) beat both the
+ * `startsWith` builtin, an out-of-line call per use, and a character loop: measured on this path, which
+ * runs it about ten times per request on short prefixes.
  */
 function holdsAt(input: string, pos: number, text: string): boolean {
-  const length = text.length;
-  if (pos + length > input.length) return false;
-  for (let k = 0; k < length; k++) {
-    if (charCodeAt.call(input, pos + k) !== charCodeAt.call(text, k)) return false;
-  }
-  return true;
+  return pos + text.length <= input.length && slice.call(input, pos, pos + text.length) === text;
 }
 
 function singleLine(value: FieldLines): string | undefined {
