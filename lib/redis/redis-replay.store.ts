@@ -5,6 +5,7 @@ import {
   type ReplayStoreHealth,
   replayStoreUnavailable,
 } from '../core/replay-store.interface.js';
+import type { ChecklistStep } from '../core/signature-verification.error.js';
 
 /** Options of {@link RedisReplayStore}. */
 export interface RedisReplayStoreOptions {
@@ -70,6 +71,7 @@ export class RedisReplayStore extends ReplayStore {
     const count = await this.run(
       () => this.client.zcount(this.setKey(keyid), `(${Math.floor(nowMs)}`, '+inf'),
       keyid,
+      '9a',
     );
     return Number(count) >= this.perKeyidCap;
   }
@@ -93,6 +95,7 @@ export class RedisReplayStore extends ReplayStore {
           nonce,
         ),
       keyid,
+      13,
     );
     if (answer === 'rate_abuse') {
       try {
@@ -113,7 +116,7 @@ export class RedisReplayStore extends ReplayStore {
   /** PINGs Redis within the command timeout: `down` means requests are being refused (fail closed). */
   override async health(): Promise<ReplayStoreHealth> {
     try {
-      await this.run(() => this.client.ping(), '');
+      await this.run(() => this.client.ping(), '', 13);
       return { backend: 'redis', state: 'up' };
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause;
@@ -141,8 +144,11 @@ export class RedisReplayStore extends ReplayStore {
     return `${this.keyPrefix}{${Buffer.from(keyid, 'utf8').toString('base64url')}}:n:${nonce}`;
   }
 
-  /** Runs one command with a deadline; every failure becomes the fail-closed error. */
-  private async run<T>(command: () => Promise<T>, keyid: string): Promise<T> {
+  /**
+   * Runs one command with a deadline; every failure becomes the fail-closed error, labelled with the
+   * checklist step the command serves (9a for the cap read, 13 for the insert).
+   */
+  private async run<T>(command: () => Promise<T>, keyid: string, step: ChecklistStep): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -154,7 +160,7 @@ export class RedisReplayStore extends ReplayStore {
     try {
       return await Promise.race([command(), deadline]);
     } catch (error) {
-      throw replayStoreUnavailable(keyid, 13, error);
+      throw replayStoreUnavailable(keyid, step, error);
     } finally {
       clearTimeout(timer);
     }

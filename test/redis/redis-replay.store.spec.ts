@@ -149,9 +149,15 @@ describeRedis('RedisReplayStore against a real redis-server on 127.0.0.1', () =>
     expect(error).toBeInstanceOf(SignatureVerificationError);
     expect(error).toMatchObject({
       code: 'request_signature_jwks_unavailable',
+      failedStep: 13,
       detail: { reason: 'replay_store_unavailable' },
     });
-    await expect(s.isCapReached('k', NOW_MS)).rejects.toBeInstanceOf(SignatureVerificationError);
+    // The cap read serves step 9a, and its failure says so.
+    await expect(s.isCapReached('k', NOW_MS)).rejects.toMatchObject({
+      code: 'request_signature_jwks_unavailable',
+      failedStep: '9a',
+      detail: { reason: 'replay_store_unavailable' },
+    });
     expect(await s.health()).toMatchObject({ backend: 'redis', state: 'down' });
     // The health report turns it into `down` with the reason, whatever the key caches say.
     expect(
