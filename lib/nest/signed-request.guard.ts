@@ -66,7 +66,12 @@ export class SignedRequestGuard implements CanActivate {
       [context.getHandler(), context.getClass()],
     );
     const adapted = adaptRequest(request, this.signing.options);
-    if (adapted.signed && adapted.contentCoding !== undefined) {
+    // Only where signatures are verified: with `supported: false` they are ignored, body and all.
+    if (
+      adapted.signed &&
+      adapted.contentCoding !== undefined &&
+      this.signing.options.resolvedCapability.supported
+    ) {
       this.handleContentCodedBody(request, adapted, http.getResponse());
     }
     if (adapted.rawBody === 'missing' && (adapted.signed || isJsonMediaType(adapted.mediaType))) {

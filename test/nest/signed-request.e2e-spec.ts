@@ -332,6 +332,17 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       expect((await send(app, '/adcp/create_media_buy', plain)).status).toBe(201);
     });
 
+    it('lets a content-coded signed body through where signing is not supported (signatures are ignored)', async () => {
+      const { app } = await start({ capability: { supported: false } });
+      const wire = adapter === 'express' ? gzipSync(BODY) : Buffer.from(BODY);
+      const signed = counterparty.sign('/adcp/create_media_buy', BODY, {
+        headers: { 'Content-Encoding': 'gzip' },
+      });
+      const response = await postRaw(app, '/adcp/create_media_buy', signed.headers, wire);
+      expect(response.status).toBe(201);
+      expect(JSON.parse(response.body).signer).toBeNull();
+    });
+
     it('verifies a vendor JSON content type once a parser keeps its raw bytes', async () => {
       const { app } = await start({}, { vendorParser: true });
       const signed = counterparty.sign('/adcp/create_media_buy', BODY, {
