@@ -169,12 +169,22 @@ function matchPublicOrigin(
 ): PublicOrigin | undefined {
   // A raw non-ASCII Host matches no origin (the verifier refuses it): spare UTS-46 the attempt.
   if (received === undefined || hasRawNonAsciiAuthority(received)) return undefined;
+  // Canonicalized at most once per scheme, and not at all when the Host is already the origin's
+  // canonical authority (the usual case): a canonical authority canonicalizes to itself, so the exact
+  // match gives the same answer without a UTS-46 run (tens of microseconds) per request.
+  let canonicalHttps: string | undefined;
+  let canonicalHttp: string | undefined;
   for (const origin of origins) {
-    let canonical: string;
-    try {
-      canonical = canonicalizeAuthority(received, origin.scheme);
-    } catch {
-      return undefined;
+    if (received === origin.authority) return origin;
+    let canonical = origin.scheme === 'https' ? canonicalHttps : canonicalHttp;
+    if (canonical === undefined) {
+      try {
+        canonical = canonicalizeAuthority(received, origin.scheme);
+      } catch {
+        return undefined;
+      }
+      if (origin.scheme === 'https') canonicalHttps = canonical;
+      else canonicalHttp = canonical;
     }
     if (canonical === origin.authority) return origin;
   }

@@ -592,8 +592,10 @@ function checkInvariants(input: string): boolean {
   const result = outcome(() => canonicalizeTargetUri(input));
   if (!result.ok) return false;
   const canonical = result.value;
-  // Idempotent: the canonical form is a fixed point, part for part.
+  // Idempotent: the canonical form is a fixed point, part for part, and so is the authority alone (the
+  // public-origin match relies on it to skip canonicalizing a Host that is already canonical).
   expect(canonicalizeTargetUri(canonical.targetUri)).toEqual(canonical);
+  expect(canonicalizeAuthority(canonical.authority, canonical.scheme)).toBe(canonical.authority);
   // The authority is exactly what a Host header with the same host[:port] canonicalizes to.
   expect(canonicalizeAuthority(rawAuthorityWithoutUserinfo(input), canonical.scheme)).toBe(
     canonical.authority,

@@ -159,6 +159,28 @@ describe('adaptRequest', () => {
     });
   });
 
+  it('matches public origins in their configured order, exact or after canonicalization', () => {
+    const options: TargetUriOptions = {
+      publicOrigins: [
+        { scheme: 'https', authority: 'a.example' },
+        { scheme: 'http', authority: 'a.example:443' },
+      ],
+      trustForwardedProto: false,
+    };
+    // `a.example:443` is the second origin's authority verbatim, but over https it canonicalizes to
+    // the first origin's, and the first origin that matches wins.
+    const adapted = adaptRequest(
+      expressRequest({ rawHeaders: ['Host', 'a.example:443'] }),
+      options,
+    );
+    expect(adapted.input.url).toBe('https://a.example:443/adcp/create_media_buy');
+    expect(adapted.unmatchedPublicOrigin).toBeUndefined();
+    const reversed = { ...options, publicOrigins: [...options.publicOrigins].reverse() };
+    expect(
+      adaptRequest(expressRequest({ rawHeaders: ['Host', 'a.example:443'] }), reversed).input.url,
+    ).toBe('http://a.example:443/adcp/create_media_buy');
+  });
+
   it('reads forwarded proto only when trusted, never X-Forwarded-Host', () => {
     const rawHeaders = [
       'Host',
