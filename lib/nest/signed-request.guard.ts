@@ -66,20 +66,18 @@ export class SignedRequestGuard implements CanActivate {
       [context.getHandler(), context.getClass()],
     );
     const adapted = adaptRequest(request, this.signing.options);
-    // Only where signatures are verified: with `supported: false` they are ignored, body and all.
-    if (
-      adapted.signed &&
-      adapted.contentCoding !== undefined &&
-      this.signing.options.resolvedCapability.supported
-    ) {
+    // Signature headers count only where signatures are verified: with `supported: false` they are
+    // ignored (§c), and the request is handled like any unsigned one.
+    const verified = adapted.signed && this.signing.options.resolvedCapability.supported;
+    if (verified && adapted.contentCoding !== undefined) {
       this.handleContentCodedBody(request, adapted, http.getResponse());
     }
-    if (adapted.rawBody === 'missing' && (adapted.signed || isJsonMediaType(adapted.mediaType))) {
+    if (adapted.rawBody === 'missing' && (verified || isJsonMediaType(adapted.mediaType))) {
       // An unsigned non-JSON body can neither name an AdCP operation nor register a webhook, so it may
       // proceed without bytes; anything else fails closed.
       this.handleMissingRawBody(request, adapted);
     }
-    if (adapted.signed && adapted.unmatchedPublicOrigin !== undefined) {
+    if (verified && adapted.unmatchedPublicOrigin !== undefined) {
       this.logger.warn(
         `Host ${JSON.stringify(adapted.unmatchedPublicOrigin.received ?? '')} matches no configured ` +
           `publicOrigin; verifying against ${adapted.unmatchedPublicOrigin.used}. If a proxy rewrites Host, ` +

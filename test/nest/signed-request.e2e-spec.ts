@@ -343,6 +343,22 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       expect(JSON.parse(response.body).signer).toBeNull();
     });
 
+    it('lets a signed non-JSON body without raw bytes through where signing is not supported', async () => {
+      const { app } = await start({ capability: { supported: false } }, { rawBody: false });
+      const text = 'plain words';
+      const signed = counterparty.sign('/adcp/create_media_buy', text, {
+        contentType: 'text/plain',
+      });
+      const ignored = await postRaw(
+        app,
+        '/adcp/create_media_buy',
+        signed.headers,
+        Buffer.from(text),
+      );
+      expect(ignored.status).toBe(201);
+      expect(JSON.parse(ignored.body).signer).toBeNull();
+    });
+
     it('verifies a vendor JSON content type once a parser keeps its raw bytes', async () => {
       const { app } = await start({}, { vendorParser: true });
       const signed = counterparty.sign('/adcp/create_media_buy', BODY, {

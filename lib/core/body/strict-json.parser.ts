@@ -502,8 +502,9 @@ class StrictJsonParser {
   /** The document's value in build mode; `undefined` in scan mode or on failure (see `failure`). */
   run(): unknown {
     const buf = this.buf;
-    // The array's own length (not a copy kept in a field): TurboFan can then drop the bounds check of
-    // each `buf[i]` behind an `i < len` test. With the table in a local, about 10 % off a 1 KB scan.
+    // The array's own length, read once per scan and handed to the helpers: TurboFan can then drop the
+    // bounds check of each `buf[i]` behind an `i < len` test. With the table in a local, about 10 % off
+    // a 1 KB scan.
     const len = buf.length;
     const stringStop = STRING_STOP;
     const build = this.build;
@@ -536,7 +537,7 @@ class StrictJsonParser {
         let escaped = false;
         if (end < len && buf[end] === QUOTE) end++;
         else {
-          end = this.string(end);
+          end = this.string(end, len);
           if (end < 0) return undefined;
           escaped = this.escaped;
         }
@@ -582,7 +583,7 @@ class StrictJsonParser {
         let escaped = false;
         if (end < len && buf[end] === QUOTE) end++;
         else {
-          end = this.string(end);
+          end = this.string(end, len);
           if (end < 0) return undefined;
           escaped = this.escaped;
         }
@@ -609,7 +610,7 @@ class StrictJsonParser {
           continue;
         }
       } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
-        const end = this.number(i);
+        const end = this.number(i, len);
         if (end < 0) return undefined;
         // The grammar is a subset of StringNumericLiteral, so Number() rounds exactly as JSON.parse.
         if (build) value = Number(this.raw(i, end));
@@ -752,9 +753,8 @@ class StrictJsonParser {
    * escapes, rejects raw controls, checks UTF-8. Returns the index after the closing quote, or -1.
    * Sets `escaped`.
    */
-  private string(from: number): number {
+  private string(from: number, len: number): number {
     const buf = this.buf;
-    const len = buf.length;
     let escaped = false;
     let i = from;
     for (;;) {
@@ -820,9 +820,8 @@ class StrictJsonParser {
   }
 
   /** `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` at `start`; returns its end or -1. */
-  private number(start: number): number {
+  private number(start: number, len: number): number {
     const buf = this.buf;
-    const len = buf.length;
     let i = start;
     if (buf[i] === MINUS) i++;
     if (i < len && buf[i] === DIGIT_0) i++;
