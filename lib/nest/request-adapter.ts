@@ -171,7 +171,7 @@ function matchPublicOrigin(
   if (received === undefined || hasRawNonAsciiAuthority(received)) return undefined;
   // Canonicalized at most once per scheme, and not at all when the Host is already the origin's
   // canonical authority (the usual case): a canonical authority canonicalizes to itself, so the exact
-  // match gives the same answer without a UTS-46 run (tens of microseconds) per request.
+  // match gives the same answer without running §b on every request.
   let canonicalHttps: string | undefined;
   let canonicalHttp: string | undefined;
   for (const origin of origins) {

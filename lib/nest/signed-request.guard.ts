@@ -68,16 +68,19 @@ export class SignedRequestGuard implements CanActivate {
     const adapted = adaptRequest(request, this.signing.options);
     // Signature headers count only where signatures are verified: with `supported: false` they are
     // ignored (§c), and the request is handled like any unsigned one.
-    const verified = adapted.signed && this.signing.options.resolvedCapability.supported;
-    if (verified && adapted.contentCoding !== undefined) {
+    const verifiesSignature = adapted.signed && this.signing.options.resolvedCapability.supported;
+    if (verifiesSignature && adapted.contentCoding !== undefined) {
       this.handleContentCodedBody(request, adapted, http.getResponse());
     }
-    if (adapted.rawBody === 'missing' && (verified || isJsonMediaType(adapted.mediaType))) {
+    if (
+      adapted.rawBody === 'missing' &&
+      (verifiesSignature || isJsonMediaType(adapted.mediaType))
+    ) {
       // An unsigned non-JSON body can neither name an AdCP operation nor register a webhook, so it may
       // proceed without bytes; anything else fails closed.
       this.handleMissingRawBody(request, adapted);
     }
-    if (verified && adapted.unmatchedPublicOrigin !== undefined) {
+    if (verifiesSignature && adapted.unmatchedPublicOrigin !== undefined) {
       this.logger.warn(
         `Host ${JSON.stringify(adapted.unmatchedPublicOrigin.received ?? '')} matches no configured ` +
           `publicOrigin; verifying against ${adapted.unmatchedPublicOrigin.used}. If a proxy rewrites Host, ` +
