@@ -35,3 +35,13 @@ export function revocationSchedule(
   const nextPollAtMs = fetchedAtMs + intervalMs;
   return { intervalMs, nextPollAtMs, staleAtMs: nextPollAtMs + GRACE_MULTIPLIER * intervalMs };
 }
+
+/**
+ * The last instant a list vouches for anything: its own `next_update` plus grace = 4 × its clamped
+ * cadence (`next_update − updated`). It depends on the list alone, never on when it was fetched, so a
+ * validly signed but old list (replayed by a CDN, or served to a freshly started verifier) is stale on
+ * arrival, and a 304 cannot keep a list fresh past it: only a newer list moves it (§f fail-closed rule).
+ */
+export function revocationListDeadline(updatedMs: number, nextUpdateMs: number): number {
+  return nextUpdateMs + GRACE_MULTIPLIER * clampPollInterval(nextUpdateMs - updatedMs);
+}

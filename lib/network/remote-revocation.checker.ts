@@ -2,7 +2,11 @@ import { type Observable, Subject } from 'rxjs';
 import { type Clock, systemClock } from '../core/clock.js';
 import { PublicKeyCache } from '../core/public-key.cache.js';
 import { RevocationChecker, type RevocationStatus } from '../core/revocation-checker.interface.js';
-import { type RevocationListPayload, revocationSchedule } from '../core/revocation-list.js';
+import {
+  type RevocationListPayload,
+  revocationListDeadline,
+  revocationSchedule,
+} from '../core/revocation-list.js';
 import { silentLogger, type VerifierLogger } from '../core/verifier-logger.interface.js';
 import {
   type CounterpartyConfig,
@@ -410,8 +414,15 @@ export class RemoteRevocationChecker extends RevocationChecker {
         }
         list.etag = response.etag ?? list.etag;
         list.lastModified = response.lastModified ?? list.lastModified;
-        // The origin vouched for the held list: a successful refresh, so the schedule slides.
-        this.succeeded(list, held.nextUpdateMs);
+        if (this.clock.now() >= revocationListDeadline(held.updatedMs, held.nextUpdateMs)) {
+          throw new RevocationListError(
+            'expired',
+            `the origin still confirms a list past next_update ${held.payload.next_update} + grace`,
+          );
+        }
+        // The origin vouched for the held list: a successful refresh, so the schedule slides, though
+        // never past the list's own deadline.
+        this.succeeded(list, held);
         this.emitRefresh(list, 'not_modified');
         return;
       }
@@ -434,6 +445,13 @@ export class RemoteRevocationChecker extends RevocationChecker {
           `updated ${verified.payload.updated} is in the future`,
         );
       }
+      if (now >= revocationListDeadline(verified.updatedMs, verified.nextUpdateMs)) {
+        // Validly signed but old: a replay could otherwise roll back revocations on a fresh start.
+        throw new RevocationListError(
+          'expired',
+          `next_update ${verified.payload.next_update} + grace has passed`,
+        );
+      }
       if (held?.revokedKids.has(verified.header.kid)) {
         // A revoked key must not be able to vouch for the list that would un-revoke it.
         throw new RevocationListError('signer_revoked', 'list is signed by a revoked kid');
@@ -448,7 +466,7 @@ export class RemoteRevocationChecker extends RevocationChecker {
       list.etag = response.etag;
       list.lastModified = response.lastModified;
       this.rebuildUnion();
-      this.succeeded(list, verified.nextUpdateMs);
+      this.succeeded(list, list.held);
       this.emitRefresh(list, 'updated');
       if (!this.stopped) {
         this.updateSubject.next({
@@ -473,13 +491,16 @@ export class RemoteRevocationChecker extends RevocationChecker {
     return this.jwks.lookupKey(jwksUri, kid);
   }
 
-  private succeeded(list: ListState, nextUpdateMs: number): void {
+  private succeeded(list: ListState, held: HeldList): void {
     const now = this.clock.now();
-    const schedule = revocationSchedule(now, nextUpdateMs);
+    const schedule = revocationSchedule(now, held.nextUpdateMs);
     list.fetchedAtMs = now;
     list.intervalMs = schedule.intervalMs;
     list.nextPollAtMs = schedule.nextPollAtMs;
-    list.staleAtMs = schedule.staleAtMs;
+    list.staleAtMs = Math.min(
+      schedule.staleAtMs,
+      revocationListDeadline(held.updatedMs, held.nextUpdateMs),
+    );
     list.lastError = undefined;
     list.consecutiveFailures = 0;
     this.schedule(list, schedule.nextPollAtMs);

@@ -41,7 +41,9 @@ export type RevocationListFailureReason =
   | 'issuer'
   | 'rollback'
   | 'future'
-  | 'signer_revoked';
+  | 'signer_revoked'
+  /** The list (fetched anew or confirmed by a 304) is past its own `next_update` + grace. */
+  | 'expired';
 
 /** A list that could not be fetched, verified or adopted. `message` is server-side only. */
 export class RevocationListError extends Error {

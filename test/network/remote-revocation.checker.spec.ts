@@ -434,7 +434,8 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
     await checker.prime();
     expect(checker.snapshot()[0]).toMatchObject({
       nextPollAt: T0 + 60_000,
-      staleAt: T0 + 5 * 60_000,
+      // The list's own deadline: next_update + 4 × its (clamped) 1-min cadence.
+      staleAt: T0 + 10_000 + 4 * 60_000,
     });
     expect(checker.pollIntervalMs(AGENT)).toBe(60_000);
     fetcher.set(LIST_URL, ok(signed(payload({ nextUpdateInMs: 2 * 3_600_000 }))));
@@ -456,8 +457,8 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
     });
   });
 
-  it('sends validators and treats a 304 as a successful refresh that slides the schedule', async () => {
-    const { scheduler, clock, fetcher, checker, refreshes } = setup();
+  it('sends validators and treats a 304 as a successful refresh that slides the schedule up to the list deadline', async () => {
+    const { scheduler, clock, fetcher, checker, refreshes } = setup({ maxRetryBackoffMs: 60_000 });
     fetcher.set(LIST_URL, ok(signed(payload({ nextUpdateInMs: 5 * 60_000 })), { etag: '"l1"' }));
     await checker.prime();
     fetcher.set(LIST_URL, notModified());
@@ -471,9 +472,58 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
       nextPollAt: clock.now() + 60_000,
       staleAt: clock.now() + 5 * 60_000,
     });
-    // Keeps sliding for as long as the origin keeps answering.
-    await scheduler.advance(60 * 60_000);
+    // Keeps sliding while the origin keeps answering, but never past the list's own deadline
+    // (next_update T0 + 5 min, plus 4 × its 5-min cadence): a 304 cannot vouch for an expired list.
+    await scheduler.advance(20 * 60_000 - 1);
     expect(checker.checkKey('req-1', AGENT)).toBe('ok');
+    expect(checker.snapshot()[0]?.staleAt).toBe(T0 + 25 * 60_000);
+    await scheduler.advance(1);
+    expect(checker.checkKey('req-1', AGENT)).toBe('stale');
+    await scheduler.advance(60 * 60_000);
+    expect(checker.checkKey('req-1', AGENT)).toBe('stale');
+    expect(checker.snapshot()[0]).toMatchObject({
+      state: 'stale',
+      lastError: { reason: 'expired' },
+    });
+    // A newer list, and only that, moves the deadline again.
+    fetcher.set(LIST_URL, ok(signed(payload({ nowMs: clock.now(), nextUpdateInMs: 5 * 60_000 }))));
+    await scheduler.advance(60_000);
+    expect(checker.checkKey('req-1', AGENT)).toBe('ok');
+  });
+
+  it('refuses a validly signed list that is already past next_update + grace (no rollback on a fresh start)', async () => {
+    const { clock, scheduler, fetcher, checker } = setup();
+    // A year-old list that predates the revocation of req-1, replayed by the list's CDN.
+    const old = payload({ nowMs: T0 - 365 * 86_400_000, nextUpdateInMs: 30 * 60_000 });
+    fetcher.set(LIST_URL, ok(signed(old)));
+    await expect(checker.prime()).rejects.toThrow(/expired/);
+    expect(checker.checkKey('req-1', AGENT)).toBe('stale');
+    expect(checker.snapshot()[0]).toMatchObject({
+      state: 'never_fetched',
+      lastError: { reason: 'expired' },
+    });
+    // A late list still inside its deadline (next_update + 4 × its 30-min cadence = T0 + 10 min) is
+    // accepted, and it cannot stay fresh past that deadline.
+    const late = payload({ nowMs: T0 - 140 * 60_000, nextUpdateInMs: 30 * 60_000 });
+    fetcher.set(LIST_URL, ok(signed(late)));
+    await scheduler.advance(60_000);
+    expect(clock.now()).toBeLessThan(T0 + 10 * 60_000);
+    expect(checker.checkKey('req-1', AGENT)).toBe('ok');
+    expect(checker.snapshot()[0]?.staleAt).toBeLessThanOrEqual(T0 + 10 * 60_000);
+  });
+
+  it('refuses re-serving the held list past its deadline, though its updated is not older', async () => {
+    const { scheduler, fetcher, checker } = setup({ maxRetryBackoffMs: 60_000 });
+    const list = signed(payload({ nextUpdateInMs: 5 * 60_000, revokedKids: [] }));
+    fetcher.set(LIST_URL, ok(list));
+    await checker.prime();
+    await scheduler.advance(25 * 60_000);
+    expect(fetcher.count(LIST_URL)).toBeGreaterThan(2);
+    expect(checker.checkKey('req-1', AGENT)).toBe('stale');
+    expect(checker.snapshot()[0]).toMatchObject({
+      state: 'stale',
+      lastError: { reason: 'expired' },
+    });
   });
 
   it('goes stale at next_update + 4 × the interval, then recovers on the next successful poll', async () => {
