@@ -36,6 +36,8 @@ export class LocalCounterparty {
   private revokedKids: string[] = [];
   private revocationDown = false;
   private jwksDown = false;
+  private jwksMaxAgeSeconds = 300;
+  private listNextUpdateInMs = 5 * 60_000;
 
   private constructor(
     readonly server: LocalHttpsServer,
@@ -47,8 +49,16 @@ export class LocalCounterparty {
     this.publishedKeys = [firstKey];
   }
 
-  /** Starts the HTTPS server on 127.0.0.1 (ephemeral port). */
-  static async start(options: { clock: Clock; kid?: string }): Promise<LocalCounterparty> {
+  /**
+   * Starts the HTTPS server on 127.0.0.1 (ephemeral port). By default the JWKS is served with
+   * `max-age=300` and each list says `next_update` in 5 minutes.
+   */
+  static async start(options: {
+    clock: Clock;
+    kid?: string;
+    jwksMaxAgeSeconds?: number;
+    listNextUpdateInMs?: number;
+  }): Promise<LocalCounterparty> {
     const server = await startLocalHttpsServer();
     const counterparty = new LocalCounterparty(
       server,
@@ -56,6 +66,8 @@ export class LocalCounterparty {
       generateSigningKey({ kid: 'demo-governance-2026', adcpUse: 'governance-signing' }),
       generateSigningKey({ kid: options.kid ?? 'demo-2026-a' }),
     );
+    counterparty.jwksMaxAgeSeconds = options.jwksMaxAgeSeconds ?? 300;
+    counterparty.listNextUpdateInMs = options.listNextUpdateInMs ?? 5 * 60_000;
     server.setRoute(LOCAL_JWKS_PATH, () => counterparty.jwksResponse());
     server.setRoute(LOCAL_REVOCATION_PATH, () => counterparty.revocationResponse());
     return counterparty;
@@ -132,17 +144,17 @@ export class LocalCounterparty {
     return {
       json: { keys },
       etag: `"jwks-${this.publishedKeys.length}"`,
-      cacheControl: 'max-age=300',
+      cacheControl: `max-age=${this.jwksMaxAgeSeconds}`,
     };
   }
 
-  /** Like a live publisher: signed at each fetch, `updated` now and `next_update` in 5 minutes. */
+  /** Like a live publisher: signed at each fetch, `updated` now and `next_update` after the cadence. */
   private revocationResponse() {
     if (this.revocationDown) return { status: 503, body: 'unavailable' };
     const payload = buildRevocationListPayload({
       issuer: this.server.origin,
       nowMs: this.clock.now(),
-      nextUpdateInMs: 5 * 60_000,
+      nextUpdateInMs: this.listNextUpdateInMs,
       revokedKids: this.revokedKids,
     });
     return {

@@ -5,7 +5,10 @@ import { ReplayStore } from '../core/replay-store.interface.js';
 import { RevocationChecker } from '../core/revocation-checker.interface.js';
 import type { VerifierLogger } from '../core/verifier-logger.interface.js';
 import { RemoteJwksResolver } from '../network/remote-jwks.resolver.js';
-import { RemoteRevocationChecker } from '../network/remote-revocation.checker.js';
+import {
+  createRemoteKeySources,
+  RemoteRevocationChecker,
+} from '../network/remote-revocation.checker.js';
 import { SafeHttpClient } from '../network/safe-http.client.js';
 import {
   ADCP_SIGNING_LOGGER_CONTEXT,
@@ -65,19 +68,29 @@ export const remoteSourcesProvider: FactoryProvider<RemoteSources> = {
       ...(insecure ? { allowInsecureHttp: true } : {}),
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     };
+    let jwksResolver: RemoteJwksResolver | undefined;
     let revocationChecker: RemoteRevocationChecker | undefined;
-    const jwksResolver = needJwks
-      ? new RemoteJwksResolver(options.counterparties, httpClient, options.clock, {
-          ...common,
-          revocationIntervalMs: (agentUrl) => revocationChecker?.pollIntervalMs(agentUrl),
-        })
-      : undefined;
-    if (needRevocation) {
-      // List-signing keys come through the request resolver's cache when it is a remote one; otherwise
+    if (needJwks && needRevocation) {
+      // Wired both ways: list-signing keys come from the resolver's cache, and every key set's TTL is
+      // re-capped whenever a list poll changes its counterparty's polling interval (§e.4).
+      ({ jwksResolver, revocationChecker } = createRemoteKeySources(
+        options.counterparties,
+        httpClient,
+        options.clock,
+        { jwks: common, revocation: common },
+      ));
+    } else if (needJwks) {
+      jwksResolver = new RemoteJwksResolver(
+        options.counterparties,
+        httpClient,
+        options.clock,
+        common,
+      );
+    } else {
+      // List-signing keys come through the given resolver's cache when it is a remote one; otherwise
       // the checker builds (and stops) a private one.
       const listKeys =
-        jwksResolver ??
-        (options.jwksResolver instanceof RemoteJwksResolver ? options.jwksResolver : undefined);
+        options.jwksResolver instanceof RemoteJwksResolver ? options.jwksResolver : undefined;
       revocationChecker = new RemoteRevocationChecker(
         options.counterparties,
         httpClient,

@@ -8,7 +8,9 @@ import { TerminusModule } from '@nestjs/terminus';
 import request from 'supertest';
 import { ManualClock } from '../../lib/core/clock.js';
 import { InMemoryReplayStore } from '../../lib/core/in-memory-replay.store.js';
+import { JwksResolver } from '../../lib/core/jwks-resolver.interface.js';
 import type { RequestSigningCapability } from '../../lib/core/policy/request-signing-capability.js';
+import { RevocationChecker } from '../../lib/core/revocation-checker.interface.js';
 import { AdcpSigningHealthModule } from '../../lib/health/adcp-signing-health.module.js';
 import { type AdcpSigningEvent, AdcpSigningEvents } from '../../lib/nest/adcp-signing.events.js';
 import { AdcpSigningModule } from '../../lib/nest/adcp-signing.module.js';
@@ -16,6 +18,8 @@ import type { AdcpSigningOptionsFactory } from '../../lib/nest/adcp-signing.modu
 import type { AdcpSigningModuleOptions } from '../../lib/nest/adcp-signing.options.js';
 import { AdcpSigningService } from '../../lib/nest/adcp-signing.service.js';
 import type { CounterpartyHealth } from '../../lib/nest/adcp-signing-health.report.js';
+import type { RemoteJwksResolver } from '../../lib/network/remote-jwks.resolver.js';
+import type { RemoteRevocationChecker } from '../../lib/network/remote-revocation.checker.js';
 import { ManualScheduler } from '../../lib/network/scheduler.js';
 import type { SignedRequest } from '../../lib/testing/request-signer.js';
 import { LocalCounterparty } from '../../sample/local-counterparty.js';
@@ -880,6 +884,22 @@ describe.each(ADAPTERS)('AdcpSigningModule with a counterparty over HTTPS on %s'
     };
   };
 
+  it('caps the cached JWKS at the revocation polling interval (§e.4), whatever its max-age', async () => {
+    await counterparty.close();
+    counterparty = await LocalCounterparty.start({
+      clock,
+      jwksMaxAgeSeconds: 1800,
+      listNextUpdateInMs: 60_000,
+    });
+    await start();
+    const keys = app!.get(JwksResolver) as RemoteJwksResolver;
+    expect(
+      (app!.get(RevocationChecker) as RemoteRevocationChecker).pollIntervalMs(
+        counterparty.agentUrl,
+      ),
+    ).toBe(60_000);
+    expect(keys.snapshot()[0]?.expiresAt).toBeLessThanOrEqual(clock.now() + 60_000);
+  });
   it('walks the demo: accepted, rotated after one refetch, revoked, in grace, stale', async () => {
     await start();
     const refreshes: AdcpSigningEvent[] = [];
