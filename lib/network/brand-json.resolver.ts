@@ -46,6 +46,8 @@ interface CachedDocument {
   etag?: string;
   lastModified?: string;
   expiresAtMs: number;
+  /** When `agents` was last fetched or confirmed (a 304). */
+  confirmedAtMs?: number;
   /** Set while a failure is being negative-cached (it wins over `agents` until `expiresAtMs`). */
   error?: SignatureVerificationError;
   inflight?: Promise<void>;
@@ -54,8 +56,9 @@ interface CachedDocument {
 /**
  * Reads an operator's brand.json and finds the `agents[]` entry of one agent (§e.3 steps 4–6): strict
  * JSON, exact byte match on `url`, the entry's `jwks_uri` (or the well-known default). Successful
- * documents are cached for at most the revocation polling ceiling, failures for at most 60 s; concurrent
- * callers share one fetch, and revalidation uses ETag / Last-Modified.
+ * documents are cached for at most the revocation polling ceiling, and at most the caller's own polling
+ * interval when it passes one (`RemoteJwksResolver` does); failures for at most 60 s. Concurrent callers
+ * share one fetch, and revalidation uses ETag / Last-Modified.
  *
  * Not done here (deliberately): the `get_adcp_capabilities` bootstrap (steps 1–2), the eTLD+1 origin
  * binding (step 3) and the `identity.key_origins` check (step 7). brand.json URLs come from the
@@ -93,8 +96,16 @@ export class BrandJsonResolver {
    * {@link SignatureVerificationError} carrying a §h.2 discovery code (`_unreachable`, `_malformed`,
    * `_agent_not_in_brand_json`, `_ambiguous`).
    */
-  async resolveAgent(brandJsonUrl: string, agentUrl: string): Promise<BrandJsonAgentBinding> {
-    const agents = await this.loadAgents(brandJsonUrl);
+  async resolveAgent(
+    brandJsonUrl: string,
+    agentUrl: string,
+    /**
+     * The longest a cached document may be used for this agent: its counterparty's revocation polling
+     * interval (§e.3 step 4). Default: the resolver's own success TTL.
+     */
+    maxAgeMs?: number,
+  ): Promise<BrandJsonAgentBinding> {
+    const agents = await this.loadAgents(brandJsonUrl, maxAgeMs);
     // §e.3 step 5: byte equality, no canonicalization (a trailing slash is a different agent).
     const matches = agents.filter((entry) => entry.url === agentUrl);
     if (matches.length === 0) {
@@ -144,13 +155,22 @@ export class BrandJsonResolver {
     if (cached !== undefined && cached.inflight === undefined) this.documents.delete(brandJsonUrl);
   }
 
-  private async loadAgents(url: string): Promise<readonly BrandJsonAgentEntry[]> {
+  private async loadAgents(
+    url: string,
+    maxAgeMs: number | undefined,
+  ): Promise<readonly BrandJsonAgentEntry[]> {
     let cached = this.documents.get(url);
     if (cached === undefined) {
       cached = { expiresAtMs: Number.NEGATIVE_INFINITY };
       this.documents.set(url, cached);
     }
-    if (this.clock.now() >= cached.expiresAtMs) {
+    const now = this.clock.now();
+    const tooOld =
+      maxAgeMs !== undefined &&
+      cached.error === undefined &&
+      cached.confirmedAtMs !== undefined &&
+      now >= cached.confirmedAtMs + maxAgeMs;
+    if (now >= cached.expiresAtMs || tooOld) {
       // Single flight: every caller waiting on this document shares the one fetch.
       cached.inflight ??= this.refresh(url, cached).finally(() => {
         cached.inflight = undefined;
@@ -190,6 +210,7 @@ export class BrandJsonResolver {
         cached.lastModified = response.lastModified;
       }
       cached.error = undefined;
+      cached.confirmedAtMs = attemptedAt;
       const maxAgeMs =
         response.maxAgeSeconds === undefined ? this.successTtlMs : response.maxAgeSeconds * 1000;
       cached.expiresAtMs = attemptedAt + clamp(maxAgeMs, MIN_POLL_INTERVAL_MS, this.successTtlMs);
@@ -203,6 +224,7 @@ export class BrandJsonResolver {
       cached.agents = undefined;
       cached.etag = undefined;
       cached.lastModified = undefined;
+      cached.confirmedAtMs = undefined;
       cached.error = failure;
       cached.expiresAtMs = attemptedAt + this.failureTtlMs;
     }

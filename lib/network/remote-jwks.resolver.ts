@@ -524,7 +524,11 @@ export class RemoteJwksResolver extends JwksResolver {
 
   private async doUpdateMapping(state: CounterpartyState, brandJsonUrl: string): Promise<void> {
     try {
-      const binding = await this.brandJson.resolveAgent(brandJsonUrl, state.config.agentUrl);
+      const binding = await this.brandJson.resolveAgent(
+        brandJsonUrl,
+        state.config.agentUrl,
+        this.revocationInterval(state.config.agentUrl),
+      );
       state.mappingError = undefined;
       this.attach(state, binding.jwksUri);
     } catch (error) {
@@ -780,15 +784,19 @@ export class RemoteJwksResolver extends JwksResolver {
   /** §e.4: never longer than 30 min, nor than any user's current revocation polling interval. */
   private ttlCeiling(set: KeySetState): number {
     let ceiling = this.maxTtlMs;
-    if (this.revocationIntervalMs !== undefined) {
-      for (const state of set.users) {
-        const interval = this.revocationIntervalMs(state.config.agentUrl);
-        if (interval !== undefined && Number.isFinite(interval) && interval > 0) {
-          ceiling = Math.min(ceiling, interval);
-        }
-      }
+    for (const state of set.users) {
+      const interval = this.revocationInterval(state.config.agentUrl);
+      if (interval !== undefined) ceiling = Math.min(ceiling, interval);
     }
     return ceiling;
+  }
+
+  /** The counterparty's current revocation polling interval, when known and usable. */
+  private revocationInterval(agentUrl: string): number | undefined {
+    const interval = this.revocationIntervalMs?.(agentUrl);
+    return interval !== undefined && Number.isFinite(interval) && interval > 0
+      ? interval
+      : undefined;
   }
 
   private failedSinceSuccess(set: KeySetState): boolean {

@@ -179,6 +179,24 @@ describe('BrandJsonResolver', () => {
     expect(fetcher.count()).toBe(2);
   });
 
+  it("uses a cached document no longer than the caller's revocation polling interval (§e.3 step 4)", async () => {
+    const { clock, fetcher, resolver } = setup();
+    fetcher.set(BRAND, ok({ agents: [{ url: AGENT }] }, { etag: '"b1"', maxAgeSeconds: 1800 }));
+    await resolver.resolveAgent(BRAND, AGENT, 2 * 60_000);
+    clock.advance(2 * 60_000 - 1);
+    await resolver.resolveAgent(BRAND, AGENT, 2 * 60_000);
+    expect(fetcher.count()).toBe(1);
+    clock.advance(1);
+    fetcher.set(BRAND, notModified());
+    await resolver.resolveAgent(BRAND, AGENT, 2 * 60_000);
+    expect(fetcher.count()).toBe(2);
+    expect(fetcher.requests[1]?.etag).toBe('"b1"');
+    // A caller without an interval still gets the document's own TTL.
+    clock.advance(10 * 60_000);
+    await resolver.resolveAgent(BRAND, AGENT);
+    expect(fetcher.count()).toBe(2);
+  });
+
   it('shares one fetch among concurrent callers', async () => {
     const { fetcher, resolver } = setup();
     fetcher.set(BRAND, ok({ agents: [{ url: AGENT }, { url: `${AGENT}/2` }] }));

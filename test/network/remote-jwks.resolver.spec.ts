@@ -527,6 +527,25 @@ describe('RemoteJwksResolver: brand.json discovery', () => {
   });
 });
 
+describe('RemoteJwksResolver: brand.json and the polling interval', () => {
+  const BRAND = 'https://buyer.example/.well-known/brand.json';
+
+  it('re-reads brand.json at least once per revocation polling interval, whatever its max-age', async () => {
+    const { clock, fetcher, resolver } = setup({
+      counterparties: [{ agentUrl: AGENT, brandJsonUrl: BRAND }],
+      revocationIntervalMs: () => 120_000,
+    });
+    fetcher.set(BRAND, ok({ agents: [{ url: AGENT }] }, { maxAgeSeconds: 1800 }));
+    fetcher.set(JWKS_URI, ok({ keys: [key('kid-a')] }, { maxAgeSeconds: 1800 }));
+    await resolver.prime();
+    expect(fetcher.count(BRAND)).toBe(1);
+    clock.advance(120_000);
+    await resolver.prime();
+    expect(fetcher.count(BRAND)).toBe(2);
+    expect(resolver.resolve('kid-a')).toMatchObject({ agentUrl: AGENT });
+  });
+});
+
 describe('RemoteJwksResolver: lookupKey (revocation-list keys)', () => {
   it('finds a key in an arbitrary set through the same cache', async () => {
     const { fetcher, resolver } = setup();
