@@ -120,6 +120,7 @@ export const RESERVED_IPV6_RANGES: readonly ReservedRange[] = Object.freeze([
   range('::/96', 'IPv4-compatible (deprecated)', 'ipv4_compatible'),
   range('64:ff9b::/96', 'NAT64 well-known prefix', 'translation'),
   range('64:ff9b:1::/48', 'NAT64 local-use prefix', 'translation'),
+  range('::ffff:0:0:0/96', 'IPv4-translated (SIIT)', 'translation'),
   range('100::/64', 'discard-only', 'discard'),
   range(
     '2001::/23',
@@ -225,12 +226,17 @@ function narrowest(ranges: readonly CompiledRange[], bytes: Uint8Array): Reserve
   return ranges.find((candidate) => contains(candidate, bytes))?.range;
 }
 
-/** Where an IPv4 address sits inside each IPv6 transition form that embeds one. */
-const EMBEDDED_IPV4_OFFSET: Readonly<Record<string, number>> = {
-  '::ffff:0:0/96': 12,
-  '::/96': 12,
-  '64:ff9b::/96': 12,
-  '2002::/16': 2,
+/**
+ * Which bytes hold the IPv4 address inside each IPv6 transition form that embeds one. The NAT64
+ * local-use /48 follows RFC 6052 §2.2: two octets before the reserved `u` octet (bits 64–71), two after.
+ */
+const EMBEDDED_IPV4_BYTES: Readonly<Record<string, readonly number[]>> = {
+  '::ffff:0:0/96': [12, 13, 14, 15],
+  '::ffff:0:0:0/96': [12, 13, 14, 15],
+  '::/96': [12, 13, 14, 15],
+  '64:ff9b::/96': [12, 13, 14, 15],
+  '64:ff9b:1::/48': [6, 7, 9, 10],
+  '2002::/16': [2, 3, 4, 5],
 };
 
 /**
@@ -250,9 +256,9 @@ export function findReservedRange(ip: string): ReservedAddressMatch | undefined 
   if (v6 === undefined) return INVALID;
   const found = narrowest(IPV6, v6);
   if (found === undefined) return undefined;
-  const offset = EMBEDDED_IPV4_OFFSET[found.cidr];
-  if (offset === undefined) return { range: found, category: found.category };
-  const embedded = v6.subarray(offset, offset + 4);
+  const positions = EMBEDDED_IPV4_BYTES[found.cidr];
+  if (positions === undefined) return { range: found, category: found.category };
+  const embedded = Uint8Array.from(positions, (position) => v6[position]!);
   const embeddedIpv4 = Array.from(embedded).join('.');
   const embeddedRange = narrowest(IPV4, embedded);
   return embeddedRange === undefined

@@ -172,7 +172,7 @@ describe('reserved address verdicts (hand-written edges)', () => {
     ['ff00::', 'ff00::/8', 'multicast'],
     ['ff02::1', 'ff00::/8', 'multicast'],
     ['64:ff9b::808:808', '64:ff9b::/96', 'translation'],
-    ['64:ff9b:1::1', '64:ff9b:1::/48', 'translation'],
+    ['64:ff9b:1:808:8:800::', '64:ff9b:1::/48', 'translation'],
     ['100::1', '100::/64', 'discard'],
     ['2001::1', '2001::/23', 'protocol_assignment'],
     ['2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff', '2001::/23', 'protocol_assignment'],
@@ -254,6 +254,23 @@ describe('IPv6 forms that embed an IPv4 address', () => {
       '169.254.169.254/32',
     ],
     ['64:ff9b::127.0.0.1', '64:ff9b::/96', 'loopback', '127.0.0.1', '127.0.0.0/8'],
+    // The local-use /48 (RFC 6052 §2.2): the address straddles the reserved u octet.
+    [
+      '64:ff9b:1:a9fe:a9:fe00::',
+      '64:ff9b:1::/48',
+      'cloud_metadata',
+      '169.254.169.254',
+      '169.254.169.254/32',
+    ],
+    ['64:ff9b:1:808:8:800::', '64:ff9b:1::/48', 'translation', '8.8.8.8', undefined],
+    // IPv4-translated (SIIT)
+    [
+      '::ffff:0:a9fe:a9fe',
+      '::ffff:0:0:0/96',
+      'cloud_metadata',
+      '169.254.169.254',
+      '169.254.169.254/32',
+    ],
     ['2002:7f00:1::', '2002::/16', 'loopback', '127.0.0.1', '127.0.0.0/8'],
     ['2002:c0a8:101::1', '2002::/16', 'private', '192.168.1.1', '192.168.0.0/16'],
   ])('%s → %s, effective %s', (address, cidr, category, embeddedIpv4, embeddedCidr) => {
@@ -264,8 +281,12 @@ describe('IPv6 forms that embed an IPv4 address', () => {
     expect(match?.embeddedRange?.cidr).toBe(embeddedCidr);
   });
 
-  it('treats IPv4-translated (::ffff:0:a.b.c.d) as outside global unicast', () => {
-    expect(findReservedRange('::ffff:0:8.8.8.8')?.range.cidr).toBe('::/3');
+  it('treats IPv4-translated (::ffff:0:a.b.c.d) as a translation form, like NAT64', () => {
+    expect(findReservedRange('::ffff:0:8.8.8.8')).toMatchObject({
+      range: { cidr: '::ffff:0:0:0/96' },
+      category: 'translation',
+      embeddedIpv4: '8.8.8.8',
+    });
   });
 });
 
