@@ -21,6 +21,7 @@ export * from './revocation-list.js';
 export * from './signature-algorithms.js';
 export * from './signature-verification.error.js';
 export * from './signed-request.interface.js';
+export * from './source-health.interface.js';
 export * from './static-jwks.resolver.js';
 export type { CanonicalTargetUri } from './url/target-uri.canonicalizer.js';
 export { canonicalizeAuthority, canonicalizeTargetUri } from './url/target-uri.canonicalizer.js';

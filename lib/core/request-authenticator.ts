@@ -6,6 +6,7 @@ import {
 import {
   type AuthenticationDecision,
   decideAuthentication,
+  needsFallbackCredential,
   type SignatureState,
 } from './policy/authentication-decision.js';
 import {
@@ -28,7 +29,17 @@ export interface AuthenticationContext {
   readonly target?: RequestTarget;
   /** Forces a list (e.g. from a route decorator) instead of looking the target up in the capability. */
   readonly mode?: SigningListMode;
-  /** Whether another credential the seller accepts (bearer, API key, mTLS) authenticated the request. */
+  /**
+   * The body as the application's own body parser decoded it (e.g. `req.body`), when there is one. An
+   * unsigned or badly signed request is then also judged on it: a form-encoded `method=tasks/cancel` or
+   * `params[name]=create_media_buy` is no JSON, but a handler that reads the parsed body still sees that
+   * call. Only plain objects and arrays count; the strictest reading of the two wins.
+   */
+  readonly parsedBody?: unknown;
+  /**
+   * Whether another credential the seller accepts (bearer, API key, mTLS) authenticated the request. A
+   * function is called only when the list policy needs the answer (see `needsFallbackCredential`).
+   */
   readonly fallbackAuthenticated?: boolean | (() => boolean | Promise<boolean>);
 }
 
@@ -75,6 +86,7 @@ export class RequestAuthenticator {
         request.body,
         headerAsString(request.headers['content-type']),
       ));
+    const parsedBody = parsedBodyOf(context.parsedBody);
     let webhookAuthenticationPresent = false;
     let signer: VerifiedSigner | undefined;
     let error: SignatureVerificationError | undefined;
@@ -84,7 +96,7 @@ export class RequestAuthenticator {
       // Unsigned, or signing not supported (signatures are then ignored, §c: never even checked).
       // Unsigned: the body is read (as the application will read it) only to find the operation and
       // the webhook-registration trigger.
-      webhookAuthenticationPresent = this.webhookTrigger(readBody(), 'unsigned');
+      webhookAuthenticationPresent = this.webhookTrigger(readBody(), parsedBody, 'unsigned');
       signature = { kind: 'absent' };
     } else {
       try {
@@ -110,7 +122,7 @@ export class RequestAuthenticator {
         // P-a.1 requires a *valid* signature on a webhook registration with authentication: a failed one
         // must not be excused by warn_for plus a bearer (or a deliberately broken signature would be a
         // way around the trigger).
-        webhookAuthenticationPresent = this.webhookTrigger(readBody(), 'badly signed');
+        webhookAuthenticationPresent = this.webhookTrigger(readBody(), parsedBody, 'badly signed');
       } else if (signature.kind === 'verified' && mayMentionAuthentication(request.body)) {
         // Only logged (§c.1: every request carrying the block); the signature already covers it.
         const body = readBody();
@@ -126,10 +138,9 @@ export class RequestAuthenticator {
       target === undefined && (signature.kind === 'absent' || signature.kind === 'failed');
     if (needsTarget) {
       const body = readBody();
-      const candidates = resolveRequestTargets(
-        pathOf(request.url),
-        body.kind === 'json' ? body.value : undefined,
-      );
+      const path = pathOf(request.url);
+      const candidates = resolveRequestTargets(path, body.kind === 'json' ? body.value : undefined);
+      if (parsedBody !== undefined) candidates.push(...resolveRequestTargets(path, parsedBody));
       // A JSON-RPC batch falls under the strictest list of its calls.
       const strictest = strictestListFor(this.verifier.capability, candidates);
       target = strictest.target;
@@ -137,18 +148,17 @@ export class RequestAuthenticator {
     }
     const resolvedTarget = target ?? {};
     mode ??= listModeFor(this.verifier.capability, resolvedTarget);
-    const fallbackAuthenticated =
-      signature.kind === 'verified' || signature.kind === 'malformed'
-        ? false
-        : await evaluateFallback(context.fallbackAuthenticated);
-
-    const decision = decideAuthentication({
+    const facts = {
       signingSupported: this.verifier.capability.supported,
       mode,
       signature,
-      fallbackAuthenticated,
       webhookAuthenticationPresent,
-    });
+    };
+    // The fallback credential is asked for only where the answer changes the decision.
+    const fallbackAuthenticated = needsFallbackCredential(facts)
+      ? await evaluateFallback(context.fallbackAuthenticated)
+      : false;
+    const decision = decideAuthentication({ ...facts, fallbackAuthenticated });
     if (error !== undefined) {
       this.logger.warn(
         `request signature ${decision.action}: ${error.code} at step ${String(error.failedStep)}: ${error.message}` +
@@ -192,7 +202,17 @@ export class RequestAuthenticator {
    * §c.1 P-a.1 on a body the policy had to read: true when it registers a webhook with authentication,
    * and also when it cannot be read unambiguously (fail closed). Logs either way, as the spec asks.
    */
-  private webhookTrigger(body: ApplicationBody, what: 'unsigned' | 'badly signed'): boolean {
+  private webhookTrigger(
+    body: ApplicationBody,
+    parsedBody: unknown,
+    what: 'unsigned' | 'badly signed',
+  ): boolean {
+    if (parsedBody !== undefined && carriesWebhookAuthenticationInAny(parsedBody)) {
+      this.logger.warn(
+        `${what} request registers a webhook with authentication (in the body as the application parsed it)`,
+      );
+      return true;
+    }
     if (body.kind === 'unreadable') {
       this.logger.warn(
         `${what} request body cannot be read unambiguously (${body.reason}): treated as registering a webhook with authentication`,
@@ -205,6 +225,16 @@ export class RequestAuthenticator {
     }
     return false;
   }
+}
+
+/**
+ * A parsed body worth reading: a plain object or an array (what JSON, form and query-string parsers
+ * produce), never raw bytes or text, which the JSON reading of the bytes already covers.
+ */
+function parsedBodyOf(value: unknown): object | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+  return value;
 }
 
 async function evaluateFallback(

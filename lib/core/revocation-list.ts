@@ -9,6 +9,28 @@ export interface RevocationListPayload {
   revoked_jtis?: readonly string[];
 }
 
+/** Why a fetched list was not adopted. Each is a failed refresh (§f). */
+export type RevocationListFailureReason =
+  | 'fetch_unavailable'
+  | 'fetch_untrusted'
+  | 'unexpected_304'
+  | 'malformed_jws'
+  | 'header'
+  | 'typ'
+  | 'alg'
+  | 'crit'
+  | 'jwks_unavailable'
+  | 'unknown_key'
+  | 'key_not_allowed'
+  | 'signature'
+  | 'payload'
+  | 'issuer'
+  | 'rollback'
+  | 'future'
+  | 'signer_revoked'
+  /** The list (fetched anew or confirmed by a 304) is past its own `next_update` + grace. */
+  | 'expired';
+
 /** Polling bounds of §f: `next_update` is clamped to [1 min, 30 min]. */
 export const MIN_POLL_INTERVAL_MS = 60_000;
 export const MAX_POLL_INTERVAL_MS = 30 * 60_000;

@@ -1,5 +1,6 @@
 import type { AdcpJwks } from './jwk.interface.js';
 import { JwksResolver, type ResolvedSigningKey } from './jwks-resolver.interface.js';
+import type { JwksCounterpartySnapshot } from './source-health.interface.js';
 
 /** One counterparty's published keys, known up front. */
 export interface StaticCounterpartyKeys {
@@ -34,6 +35,21 @@ export class StaticJwksResolver extends JwksResolver {
   override resolve(keyid: string): ResolvedSigningKey | undefined {
     if (this.ambiguous.has(keyid)) return undefined;
     return this.byKid.get(keyid);
+  }
+
+  /**
+   * Per-counterparty state in the remote resolver's shape, for health endpoints: keys given in
+   * configuration never expire, so each counterparty is `fresh` with its key count. Listing them lets the
+   * health report flag a counterparty whose revocation list is missing.
+   */
+  snapshot(): JwksCounterpartySnapshot[] {
+    return [...this.counterparties.values()].map(({ agentUrl, jwks, jwksUri }) => ({
+      agentUrl,
+      ...(jwksUri ? { jwksUri } : {}),
+      state: 'fresh' as const,
+      keyCount: jwks.keys.length,
+      consecutiveFailures: 0,
+    }));
   }
 
   private rebuild(): void {

@@ -28,6 +28,15 @@ export class AdcpSigningHealthIndicator {
       ...(report.reasons.length > 0 ? { reasons: [...report.reasons] } : {}),
       prime: report.prime,
       counterparties: report.counterparties,
+      // Backend and state only: a connection error's text stays in the logs.
+      ...(report.replay_store
+        ? {
+            replay_store: {
+              backend: report.replay_store.backend,
+              state: report.replay_store.state,
+            },
+          }
+        : {}),
     };
     switch (report.status) {
       case 'up':

@@ -14,7 +14,7 @@ import {
   type RequestTarget,
   type SigningListMode,
 } from '../core/policy/request-signing-capability.js';
-import { ReplayStore } from '../core/replay-store.interface.js';
+import { ReplayStore, type ReplayStoreHealth } from '../core/replay-store.interface.js';
 import {
   type AuthenticationContext,
   type AuthenticationOutcome,
@@ -159,15 +159,28 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
         policy: prime.policy,
         ...(prime.error !== undefined ? { error: prime.error } : {}),
       },
-      replayStore: await this.replayStore.health(),
+      replayStore: await this.replayStoreHealth(),
     });
+  }
+
+  /** The store's own health answer; a store whose `health()` throws is reported down, not as a 500. */
+  private async replayStoreHealth(): Promise<ReplayStoreHealth | undefined> {
+    try {
+      const health = await callOptional(this.replayStore, 'health');
+      return isReplayStoreHealth(health) ? health : undefined;
+    } catch (error) {
+      this.logger.warn(`replay store health() failed: ${describeError(error)}`);
+      return { backend: this.replayStore.constructor?.name ?? 'replay store', state: 'down' };
+    }
   }
 
   /** Loads keys and revocation lists now, whatever the policy. Rejects naming every source that failed. */
   async primeNow(): Promise<void> {
+    // Sources may be plain objects with only the lookup method (validation accepts them): a missing
+    // lifecycle method is the base class's no-op.
     const results = await Promise.allSettled([
-      this.jwksResolver.prime(),
-      this.revocationChecker.prime(),
+      callOptional(this.jwksResolver, 'prime'),
+      callOptional(this.revocationChecker, 'prime'),
     ]);
     const failures = results.flatMap((result, index) =>
       result.status === 'rejected'
@@ -211,11 +224,24 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // Stop background refreshes even on sources passed as instances: priming started them.
-    this.jwksResolver.stop();
-    this.revocationChecker.stop();
-    this.owned.httpClient?.close();
-    if (this.owned.replayStore) await this.replayStore.close();
+    // Stop background refreshes even on sources passed as instances: priming started them. Each step
+    // runs whatever the previous one did, so one faulty source cannot leak the others' timers/sockets.
+    const steps: [string, () => unknown][] = [
+      ['jwksResolver.stop()', () => callOptional(this.jwksResolver, 'stop')],
+      ['revocationChecker.stop()', () => callOptional(this.revocationChecker, 'stop')],
+      ['closing the HTTP client', () => this.owned.httpClient?.close()],
+      [
+        'replayStore.close()',
+        () => (this.owned.replayStore ? callOptional(this.replayStore, 'close') : undefined),
+      ],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        this.logger.error(`shutdown: ${what} failed: ${describeError(error)}`);
+      }
+    }
   }
 
   private primeFailed(error: unknown): void {
@@ -287,6 +313,17 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
 function observe<T>(source: object, next: (event: T) => void): void {
   const stream = (source as { refreshes$?: unknown }).refreshes$;
   if (isObservable(stream)) (stream as Observable<T>).subscribe({ next });
+}
+
+/** Calls `source[method]()` when the source has it (plain-object sources may lack lifecycle methods). */
+function callOptional(source: object, method: 'prime' | 'stop' | 'health' | 'close'): unknown {
+  const fn = (source as Record<string, unknown>)[method];
+  return typeof fn === 'function' ? fn.call(source) : undefined;
+}
+
+function isReplayStoreHealth(value: unknown): value is ReplayStoreHealth {
+  const health = value as ReplayStoreHealth | null | undefined;
+  return typeof health?.backend === 'string' && (health.state === 'up' || health.state === 'down');
 }
 
 /** A source's `snapshot()` when it has one (see {@link buildHealthReport}). */

@@ -24,9 +24,12 @@ export interface TargetUriOptions {
  * - `absent`: the request has no body (no `Content-Length` above 0 and no `Transfer-Encoding`);
  * - `present`: `req.rawBody` holds the bytes;
  * - `missing`: the request has a body but no `rawBody` (the app was not created with `rawBody: true`, or
- *   no parser that keeps raw bytes handled its content type).
+ *   no parser that keeps raw bytes handled its content type);
+ * - `ignored`: the request has a body the platform never reads (Fastify skips the body of GET and HEAD),
+ *   so no handler can see it either: it is treated as absent. A signature covering `content-digest` then
+ *   fails at step 11, as it should for a body the server does not take.
  */
-export type RawBodyState = 'absent' | 'present' | 'missing';
+export type RawBodyState = 'absent' | 'present' | 'missing' | 'ignored';
 
 /** A platform request translated for the framework-free verifier. */
 export interface AdaptedRequest {
@@ -92,7 +95,7 @@ export function adaptRequest(request: any, options: TargetUriOptions): AdaptedRe
     state = 'present';
     body = rawBody;
   } else if (hasBody && !Buffer.isBuffer(rawBody)) {
-    state = 'missing';
+    state = platformIgnoresBody(request, node) ? 'ignored' : 'missing';
   } else {
     state = 'absent';
   }
@@ -108,6 +111,18 @@ export function adaptRequest(request: any, options: TargetUriOptions): AdaptedRe
     ...(unmatchedPublicOrigin ? { unmatchedPublicOrigin } : {}),
     ...(contentCoding !== undefined ? { contentCoding } : {}),
   };
+}
+
+/**
+ * Fastify never reads the body of a GET or HEAD request (no parser runs, `request.body` stays
+ * undefined), whatever its headers say. Express parses such bodies, so it has `rawBody` when configured.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: Express and Fastify requests are both accepted.
+function platformIgnoresBody(request: any, node: IncomingMessage): boolean {
+  const isFastify = request !== node && request?.raw === node;
+  return (
+    isFastify && (node.method === 'GET' || node.method === 'HEAD') && request.body === undefined
+  );
 }
 
 /**

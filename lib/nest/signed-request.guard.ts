@@ -92,6 +92,8 @@ export class SignedRequestGuard implements CanActivate {
       ...(route?.operation !== undefined ? { target: { operation: route.operation } } : {}),
       ...(route?.mode !== undefined ? { mode: LIST_OF_MODE[route.mode] } : {}),
       ...(route?.profile !== undefined ? { profile: route.profile } : {}),
+      // What the handler will read: a form or query-string parser's object can name an operation too.
+      parsedBody: request.body,
       fallbackAuthenticated: () => this.hasFallbackCredential(request, context),
     });
     request[SIGNED_REQUEST_HANDLED] = true;
@@ -203,8 +205,10 @@ export class SignedRequestGuard implements CanActivate {
   }
 }
 
+/** The target for a log line, JSON-quoted: it comes from the request, so it must not forge lines. */
 function describeTarget(outcome: AuthenticationOutcome): string {
-  return outcome.target.operation ?? outcome.target.protocolMethod ?? '(unlisted)';
+  const name = outcome.target.operation ?? outcome.target.protocolMethod;
+  return name === undefined ? '(unlisted)' : JSON.stringify(name);
 }
 
 /** The path of the rebuilt URL, without the query (which may carry tokens). */

@@ -9,6 +9,7 @@ import { PublicKeyCache } from '../core/public-key.cache.js';
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../core/revocation-list.js';
 import type { SignatureAlgorithm } from '../core/signature-algorithms.js';
 import { SignatureVerificationError } from '../core/signature-verification.error.js';
+import type { JwksCacheState, JwksCounterpartySnapshot } from '../core/source-health.interface.js';
 import { silentLogger, type VerifierLogger } from '../core/verifier-logger.interface.js';
 import { BrandJsonResolver } from './brand-json.resolver.js';
 import {
@@ -90,34 +91,7 @@ export interface JwksRefreshEvent {
   readonly errorMessage?: string;
 }
 
-/**
- * Health of one counterparty's keys:
- * - `fresh`: within TTL; `refresh_due`: past TTL, the next request refreshes first;
- * - `stale`: the last refresh failed and older keys are still served (stale-if-error, bounded by `maxStale`);
- * - `expired`: refreshes keep failing past `maxStale`, requests get the failure code;
- * - `never_fetched`: no keys yet.
- */
-export type JwksCacheState = 'fresh' | 'refresh_due' | 'stale' | 'expired' | 'never_fetched';
-
-/** Per-counterparty state for health endpoints. Times are epoch ms. */
-export interface JwksCounterpartySnapshot {
-  readonly agentUrl: string;
-  readonly jwksUri?: string;
-  readonly brandJsonUrl?: string;
-  readonly state: JwksCacheState;
-  readonly keyCount: number;
-  readonly lastSuccessAt?: number;
-  /** Milliseconds since the keys in use were last confirmed (200 or 304). */
-  readonly ageMs?: number;
-  readonly expiresAt?: number;
-  readonly nextRefreshAt?: number;
-  readonly consecutiveFailures: number;
-  readonly lastError?: {
-    readonly code: RequestSignatureErrorCode;
-    readonly message: string;
-    readonly at: number;
-  };
-}
+export type { JwksCacheState, JwksCounterpartySnapshot } from '../core/source-health.interface.js';
 
 /** One key of a loaded set, validated once at load time. */
 interface LoadedKey {

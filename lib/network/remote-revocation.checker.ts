@@ -7,6 +7,10 @@ import {
   revocationListDeadline,
   revocationSchedule,
 } from '../core/revocation-list.js';
+import type {
+  RevocationCounterpartySnapshot,
+  RevocationListState,
+} from '../core/source-health.interface.js';
 import { silentLogger, type VerifierLogger } from '../core/verifier-logger.interface.js';
 import {
   type CounterpartyConfig,
@@ -77,41 +81,10 @@ export interface RevocationRefreshEvent {
   readonly message?: string;
 }
 
-/**
- * Health of the list governing one counterparty: `fresh` (before its scheduled poll), `in_grace` (poll
- * overdue, still usable until `next_update` + grace), `stale` (requests fail closed), `never_fetched`
- * (fails closed too), `not_published` (configured as publishing no list).
- */
-export type RevocationListState =
-  | 'fresh'
-  | 'in_grace'
-  | 'stale'
-  | 'never_fetched'
-  | 'not_published';
-
-/** Per-counterparty list state for health endpoints. Times are epoch ms. */
-export interface RevocationCounterpartySnapshot {
-  readonly agentUrl: string;
-  readonly state: RevocationListState;
-  readonly listUrl?: string;
-  readonly issuer?: string;
-  readonly updated?: string;
-  readonly nextUpdate?: string;
-  readonly lastSuccessAt?: number;
-  readonly ageMs?: number;
-  readonly intervalMs?: number;
-  readonly nextPollAt?: number;
-  readonly staleAt?: number;
-  /** 0 once stale. */
-  readonly graceRemainingMs?: number;
-  readonly revokedKidCount?: number;
-  readonly consecutiveFailures: number;
-  readonly lastError?: {
-    readonly reason: RevocationListFailureReason;
-    readonly message: string;
-    readonly at: number;
-  };
-}
+export type {
+  RevocationCounterpartySnapshot,
+  RevocationListState,
+} from '../core/source-health.interface.js';
 
 interface HeldList {
   readonly payload: RevocationListPayload;

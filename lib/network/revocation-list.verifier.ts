@@ -3,7 +3,10 @@ import { compactVerify, errors, type FlattenedJWSInput, flattenedVerify } from '
 import { parseStrictJson, StrictJsonError } from '../core/body/strict-json.parser.js';
 import type { AdcpJwk } from '../core/jwk.interface.js';
 import { PublicKeyCache } from '../core/public-key.cache.js';
-import type { RevocationListPayload } from '../core/revocation-list.js';
+import type {
+  RevocationListFailureReason,
+  RevocationListPayload,
+} from '../core/revocation-list.js';
 import { ALGORITHM_KEY_SHAPES } from '../core/signature-algorithms.js';
 
 /** The exact protected-header `typ` of a revocation list (§f), compared byte for byte. */
@@ -23,27 +26,7 @@ export type RevocationListAlgorithm = (typeof REVOCATION_LIST_ALGORITHMS)[number
 /** Which JWS serialization a list arrived in (all three are accepted, §f). */
 export type JwsSerialization = 'compact' | 'flattened' | 'general';
 
-/** Why a fetched list was not adopted. Each is a failed refresh (§f). */
-export type RevocationListFailureReason =
-  | 'fetch_unavailable'
-  | 'fetch_untrusted'
-  | 'unexpected_304'
-  | 'malformed_jws'
-  | 'header'
-  | 'typ'
-  | 'alg'
-  | 'crit'
-  | 'jwks_unavailable'
-  | 'unknown_key'
-  | 'key_not_allowed'
-  | 'signature'
-  | 'payload'
-  | 'issuer'
-  | 'rollback'
-  | 'future'
-  | 'signer_revoked'
-  /** The list (fetched anew or confirmed by a 304) is past its own `next_update` + grace. */
-  | 'expired';
+export type { RevocationListFailureReason } from '../core/revocation-list.js';
 
 /** A list that could not be fetched, verified or adopted. `message` is server-side only. */
 export class RevocationListError extends Error {

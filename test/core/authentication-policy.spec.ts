@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { readBodyLikeTheApplication } from '../../lib/core/policy/application-body.reader.js';
-import { decideAuthentication } from '../../lib/core/policy/authentication-decision.js';
+import {
+  decideAuthentication,
+  needsFallbackCredential,
+  type PolicyFacts,
+  type SignatureState,
+} from '../../lib/core/policy/authentication-decision.js';
+import type { SigningListMode } from '../../lib/core/policy/request-signing-capability.js';
 import {
   resolveRequestTarget,
   resolveRequestTargets,
@@ -110,6 +116,70 @@ describe('decideAuthentication', () => {
     expect(
       decideAuthentication({ ...base, signingSupported: false, signature: { kind: 'malformed' } }),
     ).toMatchObject({ action: 'accept', authenticationSource: 'fallback' });
+  });
+});
+
+describe('needsFallbackCredential', () => {
+  const modes: (SigningListMode | undefined)[] = [
+    undefined,
+    'required_for',
+    'warn_for',
+    'supported_for',
+    'protocol_methods_required_for',
+    'protocol_methods_warn_for',
+    'protocol_methods_supported_for',
+  ];
+  const signatures: SignatureState[] = [
+    { kind: 'absent' },
+    { kind: 'malformed' },
+    { kind: 'failed', code: 'request_signature_invalid' },
+    { kind: 'verified' },
+  ];
+  const everyFact: Omit<PolicyFacts, 'fallbackAuthenticated'>[] = [true, false].flatMap(
+    (signingSupported) =>
+      [true, false].flatMap((webhookAuthenticationPresent) =>
+        modes.flatMap((mode) =>
+          signatures.map((signature) => ({
+            signingSupported,
+            webhookAuthenticationPresent,
+            mode,
+            signature,
+          })),
+        ),
+      ),
+  );
+
+  it('is true exactly where the fallback answer changes the decision (every combination)', () => {
+    expect(everyFact).toHaveLength(112);
+    for (const facts of everyFact) {
+      const withFallback = decideAuthentication({ ...facts, fallbackAuthenticated: true });
+      const without = decideAuthentication({ ...facts, fallbackAuthenticated: false });
+      expect({ facts, needed: needsFallbackCredential(facts) }).toEqual({
+        facts,
+        needed: JSON.stringify(withFallback) !== JSON.stringify(without),
+      });
+    }
+  });
+
+  it('is false for an unlisted unsigned request, a verified one and a webhook registration', () => {
+    const unsigned = { signingSupported: true, webhookAuthenticationPresent: false } as const;
+    expect(
+      needsFallbackCredential({ ...unsigned, mode: undefined, signature: { kind: 'absent' } }),
+    ).toBe(false);
+    expect(
+      needsFallbackCredential({ ...unsigned, mode: 'warn_for', signature: { kind: 'verified' } }),
+    ).toBe(false);
+    expect(
+      needsFallbackCredential({
+        ...unsigned,
+        webhookAuthenticationPresent: true,
+        mode: 'required_for',
+        signature: { kind: 'absent' },
+      }),
+    ).toBe(false);
+    expect(
+      needsFallbackCredential({ ...unsigned, mode: 'required_for', signature: { kind: 'absent' } }),
+    ).toBe(true);
   });
 });
 

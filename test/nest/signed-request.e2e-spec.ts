@@ -8,8 +8,10 @@ import { TerminusModule } from '@nestjs/terminus';
 import request from 'supertest';
 import { ManualClock } from '../../lib/core/clock.js';
 import { InMemoryReplayStore } from '../../lib/core/in-memory-replay.store.js';
+import { InMemoryRevocationChecker } from '../../lib/core/in-memory-revocation.checker.js';
 import { JwksResolver } from '../../lib/core/jwks-resolver.interface.js';
 import type { RequestSigningCapability } from '../../lib/core/policy/request-signing-capability.js';
+import type { ReplayStoreHealth } from '../../lib/core/replay-store.interface.js';
 import { RevocationChecker } from '../../lib/core/revocation-checker.interface.js';
 import { AdcpSigningHealthModule } from '../../lib/health/adcp-signing-health.module.js';
 import { type AdcpSigningEvent, AdcpSigningEvents } from '../../lib/nest/adcp-signing.events.js';
@@ -302,6 +304,29 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       );
     });
 
+    it('treats a GET body the platform never reads as absent: no 500, and a digest over it fails', async () => {
+      const { app, logger } = await start();
+      const body = '{"a":1}';
+      const unsignedGet = await request(app.getHttpServer())
+        .get('/public')
+        .set('Host', HOST)
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expect(unsignedGet.status).toBe(200);
+      const signed = counterparty.sign('/public', body, { method: 'GET' });
+      let call = request(app.getHttpServer()).get('/public').set('Host', HOST);
+      for (const [name, value] of Object.entries(signed.headers)) call = call.set(name, value);
+      const signedGet = await call.send(body);
+      if (adapter === 'express') {
+        // Express parses GET bodies, so the signed one verifies over its bytes.
+        expect(signedGet.status).toBe(200);
+      } else {
+        // Fastify drops it unread: the signature's Content-Digest names a body the server never took.
+        expectRejected(signedGet, 'request_signature_digest_mismatch');
+      }
+      expect(logger.text()).not.toMatch(/rawBody is missing/);
+    });
+
     it('lets a request without a body through without rawBody', async () => {
       const { app } = await start({}, { rawBody: false });
       const response = await request(app.getHttpServer()).get('/public').set('Host', HOST);
@@ -481,6 +506,30 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       expect(response.body.signer).toBeNull();
     });
 
+    it('asks the fallback credential only where the list policy needs the answer', async () => {
+      const asked: string[] = [];
+      const { app } = await start({
+        fallbackCredential: (req) => {
+          const url = String((req.raw ?? req).url);
+          asked.push(url);
+          if (url.includes('get_products')) throw new Error('token store down');
+          return false;
+        },
+      });
+      // Unlisted, unsigned: the hook is never called, so its failure cannot turn the request into a 500.
+      expect((await send(app, '/adcp/get_products', undefined)).status).toBe(200);
+      // Verified: the signature decides.
+      const signed = counterparty.sign('/adcp/sync_creatives');
+      expect((await send(app, '/adcp/sync_creatives', signed)).status).toBe(201);
+      expect(asked).toEqual([]);
+      // Required and unsigned: the answer matters, and is asked once.
+      expectRejected(
+        await send(app, '/adcp/sync_creatives', undefined),
+        'request_signature_required',
+      );
+      expect(asked).toEqual(['/adcp/sync_creatives']);
+    });
+
     it('verifies a signature presented on a route listed nowhere', async () => {
       const { app } = await start();
       const signed = counterparty.sign('/adcp/get_products');
@@ -562,6 +611,40 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
         if (response.status !== 404) expectRejected(response, 'request_signature_required');
       });
 
+      it('a form-encoded JSON-RPC call, judged as the body parser decodes it', async () => {
+        const { app } = await start();
+        const form = 'application/x-www-form-urlencoded';
+        // Both platforms decode this flat form into { method: 'tasks/cancel', … }.
+        expectRejected(
+          await unsigned(app, '/mcp', 'jsonrpc=2.0&id=1&method=tasks/cancel', form),
+          'request_signature_required',
+        );
+        expect(
+          (await unsigned(app, '/mcp', 'jsonrpc=2.0&id=1&method=tasks/get', form)).status,
+        ).toBe(200);
+        const nested = 'jsonrpc=2.0&id=1&method=tools/call&params[name]=create_media_buy';
+        const response = await unsigned(app, '/mcp', nested, form);
+        // Express decodes brackets into { params: { name } } (qs), which names the required operation.
+        // Fastify keeps the flat key "params[name]": its handler sees no operation, so none is listed.
+        if (adapter === 'express') expectRejected(response, 'request_signature_required');
+        else expect(response.status).toBe(200);
+      });
+
+      it('a form-encoded webhook registration with authentication, even with a bearer', async () => {
+        const { app } = await start();
+        const response = await request(app.getHttpServer())
+          .post('/adcp/get_products')
+          .set('Host', HOST)
+          .set('Content-Type', 'application/x-www-form-urlencoded')
+          .set('Authorization', 'Bearer valid-token')
+          .send(
+            'push_notification_config[url]=https://b.example/h&push_notification_config[authentication][credentials]=c',
+          );
+        // Only Express nests the brackets into the registration block its handler would act on.
+        if (adapter === 'express') expectRejected(response, 'request_signature_required');
+        else expect(response.status).toBe(200);
+      });
+
       it('a webhook registration behind a byte order mark', async () => {
         const { app } = await start();
         const body =
@@ -574,6 +657,24 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
           .send(body);
         expectRejected(response, 'request_signature_required');
       });
+    });
+
+    it('quotes the operation named by the body in its log line (no forged lines)', async () => {
+      const { app, logger } = await start();
+      const forged = 'x\n[Nest] 4242  - LOG [Audit] admin login OK';
+      const body = JSON.stringify({
+        method: 'tools/call',
+        params: { name: forged },
+        push_notification_config: {
+          url: 'https://b.example/h',
+          authentication: { credentials: 'c' },
+        },
+      });
+      expectRejected(await send(app, '/mcp', undefined, body), 'request_signature_required');
+      const rejected = logger.lines.filter((line) => line.message.startsWith('rejected POST'));
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]!.message).toContain(JSON.stringify(forged));
+      expect(rejected[0]!.message).not.toContain('\n');
     });
 
     it('a malformed header pair is refused everywhere', async () => {
@@ -708,6 +809,153 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
         }),
       ]);
     });
+  });
+});
+
+describe.each(ADAPTERS)('health with in-process sources on %s', (adapter) => {
+  let counterparty: StaticCounterparty;
+  let app: INestApplication | undefined;
+  beforeEach(() => {
+    counterparty = new StaticCounterparty();
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  const start = async (extra: Partial<AdcpSigningModuleOptions> = {}) => {
+    const created = await createTestApp(
+      adapter,
+      AdcpSigningModule.forRoot({
+        capability: CAPABILITY,
+        jwksResolver: counterparty.resolver,
+        revocationChecker: counterparty.revocation,
+        clock: counterparty.clock,
+        ...extra,
+      }),
+      {
+        controllers: [MediaBuyController, HealthTestController],
+        imports: [TerminusModule, AdcpSigningHealthModule],
+      },
+    );
+    app = created.app;
+    return created;
+  };
+  const health = async () => {
+    const response = await request(app!.getHttpServer()).get('/health').set('Host', HOST);
+    return { http: response.status, adcp: response.body.details?.adcp_signing, raw: response.text };
+  };
+
+  it('follows the in-memory revocation list: up while fresh, down once requests fail closed', async () => {
+    const { app } = await start();
+    const fresh = await health();
+    expect(fresh.http).toBe(200);
+    expect(fresh.adcp.counterparties).toEqual([
+      expect.objectContaining({
+        agent_url: AGENT_URL,
+        jwks: expect.objectContaining({ state: 'fresh', key_count: 1 }),
+        revocation_list: expect.objectContaining({ state: 'fresh', revoked_kids: 0 }),
+      }),
+    ]);
+    // next_update is 5 min out: grace runs 20 min past the scheduled poll.
+    counterparty.clock.advance(6 * 60_000);
+    expect((await health()).adcp).toMatchObject({
+      status: 'degraded',
+      counterparties: [{ revocation_list: { state: 'in_grace' } }],
+    });
+    counterparty.clock.advance(60 * 60_000);
+    const stale = await health();
+    expect(stale.http).toBe(503);
+    expect(stale.adcp.counterparties[0].revocation_list.state).toBe('stale');
+    expectRejected(
+      await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy')),
+      'request_signature_revocation_stale',
+    );
+  });
+
+  it('is down when a pinned counterparty has no revocation list at all', async () => {
+    await start({
+      revocationChecker: new InMemoryRevocationChecker({ clock: counterparty.clock }),
+    });
+    const state = await health();
+    expect(state.http).toBe(503);
+    expect(state.adcp.counterparties[0].revocation_list.state).toBe('never_fetched');
+  });
+
+  it('shows the replay store state without its error text, and a throwing health() as down', async () => {
+    class ReportingStore extends InMemoryReplayStore {
+      answer: () => Promise<ReplayStoreHealth | undefined> = async () => ({
+        backend: 'shared-cache',
+        state: 'down',
+        error: 'connect ECONNREFUSED 10.1.2.3:6379',
+      });
+      override health() {
+        return this.answer();
+      }
+    }
+    const store = new ReportingStore();
+    await start({ replayStore: store });
+    const down = await health();
+    expect(down.http).toBe(503);
+    expect(down.adcp.replay_store).toEqual({ backend: 'shared-cache', state: 'down' });
+    expect(down.raw).not.toContain('ECONNREFUSED');
+    store.answer = async () => {
+      throw new Error('health probe crashed');
+    };
+    const crashed = await health();
+    expect(crashed.http).toBe(503);
+    expect(crashed.adcp.replay_store).toEqual({ backend: 'ReportingStore', state: 'down' });
+    expect(crashed.raw).not.toContain('crashed');
+  });
+
+  it('shuts every source down even when one of them fails to stop', async () => {
+    let revocationStopped = false;
+    const { logger } = await start({
+      jwksResolver: {
+        resolve: (keyid: string) => counterparty.resolver.resolve(keyid),
+        stop: () => {
+          throw new Error('resolver stop failed');
+        },
+      },
+      revocationChecker: {
+        checkKey: (keyid: string, agent: string) => counterparty.revocation.checkKey(keyid, agent),
+        stop: () => {
+          revocationStopped = true;
+        },
+      },
+    } as unknown as Partial<AdcpSigningModuleOptions>);
+    await app!.close();
+    app = undefined;
+    expect(revocationStopped).toBe(true);
+    expect(logger.text()).toMatch(
+      /shutdown: jwksResolver\.stop\(\) failed: .*resolver stop failed/,
+    );
+  });
+
+  it('runs with plain-object sources that have only their lookup methods', async () => {
+    const memory = new InMemoryReplayStore();
+    const { app } = await start({
+      jwksResolver: { resolve: (keyid: string) => counterparty.resolver.resolve(keyid) },
+      revocationChecker: {
+        checkKey: (keyid: string, agent: string) => counterparty.revocation.checkKey(keyid, agent),
+      },
+      replayStore: {
+        isCapReached: (keyid: string, nowMs: number) => memory.isCapReached(keyid, nowMs),
+        checkAndInsert: (keyid: string, nonce: string, expiresAtMs: number, nowMs: number) =>
+          memory.checkAndInsert(keyid, nonce, expiresAtMs, nowMs),
+      },
+    } as unknown as Partial<AdcpSigningModuleOptions>);
+    expect(app.get(AdcpSigningService).primeStatus().state).toBe('primed');
+    const verified = await send(
+      app,
+      '/adcp/create_media_buy',
+      counterparty.sign('/adcp/create_media_buy'),
+    );
+    expect(verified.status).toBe(201);
+    expect(verified.body.signer.keyid).toBe('buyer-2026-a');
+    const state = await health();
+    expect(state.http).toBe(200);
+    expect(state.adcp.prime.state).toBe('primed');
   });
 });
 

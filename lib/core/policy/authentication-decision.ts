@@ -112,6 +112,26 @@ export function decideAuthentication(facts: PolicyFacts): AuthenticationDecision
   }
 }
 
+/**
+ * Whether {@link decideAuthentication} depends on `fallbackAuthenticated` for these facts: only for an
+ * absent signature under a required or warn list, or a failed one under a warn list, and never once the
+ * webhook trigger has decided. The caller asks for the fallback credential (an I/O call that may fail or
+ * consume a one-time token) only then; everywhere else the decision is the same either way.
+ */
+export function needsFallbackCredential(
+  facts: Omit<PolicyFacts, 'fallbackAuthenticated'>,
+): boolean {
+  if (!facts.signingSupported || facts.webhookAuthenticationPresent) return false;
+  switch (facts.signature.kind) {
+    case 'absent':
+      return isRequiredMode(facts.mode) || isWarnMode(facts.mode);
+    case 'failed':
+      return isWarnMode(facts.mode);
+    default:
+      return false;
+  }
+}
+
 function reject(code: RequestSignatureErrorCode): AuthenticationDecision {
   return { action: 'reject', errorCode: code, verifiedSignerIdentity: false };
 }

@@ -1,0 +1,114 @@
+import { describe, expect, it } from '@jest/globals';
+import { RequestAuthenticator } from '../../lib/core/request-authenticator.js';
+import type { SignedRequestInput } from '../../lib/core/signed-request.interface.js';
+import { generateSigningKey } from '../../lib/testing/key-generation.js';
+import { makeVerifier } from '../support/verifier-fixture.js';
+
+const key = generateSigningKey({ kid: 'k1' });
+
+function authenticator() {
+  const { verifier } = makeVerifier({
+    keys: [key.publicJwk],
+    capability: {
+      supported: true,
+      required_for: ['create_media_buy'],
+      warn_for: ['update_media_buy'],
+      protocol_methods_required_for: ['tasks/cancel'],
+    },
+  });
+  return new RequestAuthenticator(verifier);
+}
+
+/** An unsigned POST to /mcp whose bytes are a form (no JSON for the policy to read). */
+function formPost(form: string): SignedRequestInput {
+  return {
+    method: 'POST',
+    url: 'https://seller.example/mcp',
+    headers: {
+      host: 'seller.example',
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: Buffer.from(form),
+  };
+}
+
+describe('RequestAuthenticator and the body as the application parsed it', () => {
+  it('judges an unsigned request on the parsed body too: the strictest reading wins', async () => {
+    const auth = authenticator();
+    const request = formPost('method=tools/call&params[name]=create_media_buy');
+    // The bytes alone name nothing.
+    expect((await auth.authenticate(request)).action).toBe('accept');
+    const outcome = await auth.authenticate(request, {
+      parsedBody: { method: 'tools/call', params: { name: 'create_media_buy' } },
+    });
+    expect(outcome).toMatchObject({
+      action: 'reject',
+      errorCode: 'request_signature_required',
+      target: { operation: 'create_media_buy' },
+    });
+    expect(
+      await auth.authenticate(formPost('method=tasks/cancel'), {
+        parsedBody: { method: 'tasks/cancel' },
+      }),
+    ).toMatchObject({ action: 'reject', target: { protocolMethod: 'tasks/cancel' } });
+  });
+
+  it('applies the webhook-registration trigger to the parsed body, bearer or not', async () => {
+    const outcome = await authenticator().authenticate(formPost('x=1'), {
+      parsedBody: { push_notification_config: { authentication: { credentials: 'c' } } },
+      fallbackAuthenticated: true,
+    });
+    expect(outcome).toMatchObject({
+      action: 'reject',
+      errorCode: 'request_signature_required',
+      webhookAuthenticationPresent: true,
+    });
+  });
+
+  it('ignores parsed bodies that are bytes or text (the JSON reading of the bytes covers them)', async () => {
+    const auth = authenticator();
+    for (const parsedBody of [
+      Buffer.from('{"method":"tasks/cancel"}'),
+      new Uint8Array(4),
+      '{"method":"tasks/cancel"}',
+      null,
+    ]) {
+      expect((await auth.authenticate(formPost('a=b'), { parsedBody })).action).toBe('accept');
+    }
+  });
+});
+
+describe('RequestAuthenticator and the fallback credential', () => {
+  it('asks for it only when the list policy needs the answer', async () => {
+    const auth = authenticator();
+    let asked = 0;
+    const fallbackAuthenticated = () => {
+      asked++;
+      return true;
+    };
+    const unlisted = formPost('a=b');
+    expect((await auth.authenticate(unlisted, { fallbackAuthenticated })).action).toBe('accept');
+    expect(asked).toBe(0);
+    const required = await auth.authenticate(unlisted, {
+      parsedBody: { method: 'tasks/cancel' },
+      fallbackAuthenticated,
+    });
+    expect(required).toMatchObject({ action: 'accept', authenticationSource: 'fallback' });
+    expect(asked).toBe(1);
+  });
+
+  it('does not ask for it on a webhook registration, whose answer cannot help', async () => {
+    let asked = 0;
+    await authenticator().authenticate(formPost('x=1'), {
+      parsedBody: {
+        method: 'tasks/cancel',
+        push_notification_config: { authentication: { credentials: 'c' } },
+      },
+      fallbackAuthenticated: () => {
+        asked++;
+        return true;
+      },
+    });
+    expect(asked).toBe(0);
+  });
+});
