@@ -6,6 +6,7 @@ export * from './in-memory-revocation.checker.js';
 export * from './jwk.interface.js';
 export * from './jwk-purpose.js';
 export * from './jwks-resolver.interface.js';
+export * from './policy/adcp-operation-names.js';
 export * from './policy/authentication-decision.js';
 export * from './policy/component-coverage.js';
 export * from './policy/configuration.error.js';

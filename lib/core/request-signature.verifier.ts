@@ -76,6 +76,11 @@ export interface RequestSignatureVerifierOptions {
   profile?: SigningProfileVersion;
   /** The endpoint's advertised `request_signing` capability. Default `{ supported: true }`. */
   capability?: RequestSigningCapability;
+  /**
+   * Operation names to accept in the capability lists beyond `ADCP_OPERATION_NAMES` (AdCP 3.0–3.2), e.g.
+   * from a newer AdCP release; any other undefined name is a configuration error (§d.2).
+   */
+  additionalOperationNames?: readonly string[];
   jwksResolver: JwksResolver;
   revocationChecker: RevocationChecker;
   /** Default: a fresh {@link InMemoryReplayStore} (per-keyid cap 1,000,000). */
@@ -108,6 +113,9 @@ export class RequestSignatureVerifier {
     this.capability = resolveSigningCapability(
       options.capability ?? { supported: true },
       this.profile,
+      options.additionalOperationNames
+        ? { additionalOperationNames: options.additionalOperationNames }
+        : {},
     );
     this.jwksResolver = options.jwksResolver;
     this.revocationChecker = options.revocationChecker;

@@ -68,6 +68,12 @@ export interface AdcpSigningModuleOptions {
    */
   capability?: RequestSigningCapability;
   /**
+   * AdCP operation names to accept in the capability lists beyond the ones this library knows (AdCP 3.0
+   * through 3.2, `ADCP_OPERATION_NAMES`), e.g. an operation from a newer AdCP release. Any other name
+   * fails start-up (§d.2: names the spec does not define are refused).
+   */
+  additionalOperationNames?: readonly string[];
+  /**
    * Buying agents whose keys and signed revocation lists are fetched over HTTPS, with the SSRF rules of
    * §e.5: `{ agentUrl, jwksUri | brandJsonUrl, revocationListUrl?, publishesNoRevocationList? }`.
    */
@@ -111,6 +117,7 @@ export interface PublicOrigin {
 export interface ResolvedAdcpSigningOptions {
   readonly profile: SigningProfileVersion;
   readonly capability: RequestSigningCapability;
+  readonly additionalOperationNames: readonly string[];
   /** The capability as the verifier of the module's profile resolved it. */
   readonly resolvedCapability: ResolvedSigningCapability;
   readonly counterparties: readonly ResolvedCounterparty[];
@@ -149,9 +156,12 @@ export function resolveAdcpSigningOptions(
     );
   }
   const capability = options.capability ?? { supported: true };
+  const additionalOperationNames = options.additionalOperationNames ?? [];
   let resolvedCapability: ResolvedSigningCapability;
   try {
-    resolvedCapability = resolveSigningCapability(capability, profile);
+    resolvedCapability = resolveSigningCapability(capability, profile, {
+      additionalOperationNames,
+    });
   } catch (error) {
     if (error instanceof AdcpSigningConfigurationError) {
       // The core names fields `request_signing.*`; the module option is called `capability`.
@@ -238,6 +248,7 @@ export function resolveAdcpSigningOptions(
   return {
     profile,
     capability,
+    additionalOperationNames,
     resolvedCapability,
     counterparties,
     ...(options.jwksResolver ? { jwksResolver: options.jwksResolver } : {}),

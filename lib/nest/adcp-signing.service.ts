@@ -91,6 +91,7 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       const verifier = new RequestSignatureVerifier({
         profile,
         capability: capabilityForProfile(options.capability, profile),
+        additionalOperationNames: options.additionalOperationNames,
         jwksResolver,
         revocationChecker,
         replayStore,

@@ -1,4 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import {
+  ADCP_OPERATION_NAMES,
+  closestOperationName,
+} from '../../lib/core/policy/adcp-operation-names.js';
 import { AdcpSigningConfigurationError } from '../../lib/core/policy/configuration.error.js';
 import {
   advertisedCapability,
@@ -23,6 +27,57 @@ describe('resolveSigningCapability', () => {
     );
     expect(error.field).toBe('request_signing.required_for');
     expect(error.message).toContain('tasks/cancel');
+  });
+
+  it('refuses an operation name the AdCP spec does not define, suggesting the closest one (§d.2)', () => {
+    const typo = configError(() =>
+      resolveSigningCapability({ supported: true, required_for: ['create_mediabuy'] }, '3.2'),
+    );
+    expect(typo.field).toBe('request_signing.required_for');
+    expect(typo.message).toContain('"create_mediabuy" is not an operation the AdCP spec defines');
+    expect(typo.message).toContain('did you mean "create_media_buy"?');
+    const unknown = configError(() =>
+      resolveSigningCapability({ supported: true, supported_for: ['launch_rocket'] }, '3.2'),
+    );
+    expect(unknown.field).toBe('request_signing.supported_for');
+    expect(unknown.message).not.toContain('did you mean');
+    // An MCP tool rename or an A2A skill name is not an AdCP operation either.
+    expect(
+      configError(() =>
+        resolveSigningCapability({ supported: true, warn_for: ['createMediaBuy'] }, '3.2'),
+      ).field,
+    ).toBe('request_signing.warn_for');
+  });
+
+  it('accepts every name AdCP 3.0–3.2 defines, and names added by configuration', () => {
+    expect(ADCP_OPERATION_NAMES.size).toBe(72);
+    const all = [...ADCP_OPERATION_NAMES];
+    expect(
+      resolveSigningCapability({ supported: true, supported_for: all }, '3.2').supportedFor.size,
+    ).toBe(72);
+    for (const name of ['create_media_buy', 'buy_products', 'get_task_status', 'acquire_rights']) {
+      expect(ADCP_OPERATION_NAMES.has(name)).toBe(true);
+    }
+    const resolved = resolveSigningCapability(
+      { supported: true, required_for: ['future_operation'] },
+      '3.2',
+      { additionalOperationNames: ['future_operation'] },
+    );
+    expect([...resolved.requiredFor]).toEqual(['future_operation']);
+    expect(
+      configError(() =>
+        resolveSigningCapability({ supported: true }, '3.2', {
+          additionalOperationNames: ['tasks/cancel'],
+        }),
+      ).field,
+    ).toBe('additionalOperationNames');
+  });
+
+  it('suggests only names within two edits', () => {
+    expect(closestOperationName('sync_creative')).toBe('sync_creatives');
+    expect(closestOperationName('get_product')).toBe('get_products');
+    expect(closestOperationName('get_signal')).toBe('get_signals');
+    expect(closestOperationName('totally_unrelated_name')).toBeUndefined();
   });
 
   it('refuses a tool name in a protocol_methods list', () => {

@@ -68,9 +68,18 @@ describe('resolveAdcpSigningOptions', () => {
       'capability.protocol_methods_warn_for',
     ],
     [
-      { ...instances, capability: { supported: true, warn_for: ['a'], required_for: ['a'] } },
+      {
+        ...instances,
+        capability: { supported: true, warn_for: ['get_products'], required_for: ['get_products'] },
+      },
       'capability.warn_for',
     ],
+    [
+      { ...instances, capability: { supported: true, required_for: ['create_mediabuy'] } },
+      'capability.required_for',
+    ],
+    [{ ...instances, additionalOperationNames: ['tasks/cancel'] }, 'additionalOperationNames'],
+    [{ ...instances, additionalOperationNames: 'future_op' }, 'additionalOperationNames'],
     [
       { ...instances, capability: { supported: true, covers_content_digest: 'either' } },
       'capability.covers_content_digest',

@@ -1,4 +1,5 @@
 import type { ContentDigestPolicy, SigningProfileVersion } from '../verifier-options.interface.js';
+import { ADCP_OPERATION_NAMES, closestOperationName } from './adcp-operation-names.js';
 import { AdcpSigningConfigurationError } from './configuration.error.js';
 
 /**
@@ -41,11 +42,21 @@ export interface ResolvedSigningCapability {
 const OPERATION_NAME = /^[a-z][a-z0-9_]*$/;
 const PROTOCOL_METHOD = /^[a-z][a-z0-9_]*\/[a-z][a-z0-9_]*$/;
 
+/** Options of {@link resolveSigningCapability}. */
+export interface SigningCapabilityOptions {
+  /**
+   * AdCP operation names the spec defines beyond this library's registry (`ADCP_OPERATION_NAMES`, AdCP
+   * 3.0 through 3.2), e.g. from a newer AdCP release. Each must still look like an operation name.
+   */
+  readonly additionalOperationNames?: readonly string[];
+}
+
 function readList(
   capability: RequestSigningCapability,
   field: keyof RequestSigningCapability,
   pattern: RegExp,
   namespaceHint: string,
+  definedNames?: ReadonlySet<string>,
 ): Set<string> {
   const value = capability[field];
   if (value === undefined) return new Set();
@@ -63,6 +74,39 @@ function readList(
       throw new AdcpSigningConfigurationError(
         `request_signing.${field}`,
         `${JSON.stringify(name)} is not ${namespaceHint}`,
+      );
+    }
+    if (definedNames !== undefined && !definedNames.has(name)) {
+      // §d.2: only names the AdCP spec defines (a typo would leave the real operation unenforced).
+      const suggestion = closestOperationName(name);
+      throw new AdcpSigningConfigurationError(
+        `request_signing.${field}`,
+        `${JSON.stringify(name)} is not an operation the AdCP spec defines` +
+          (suggestion !== undefined ? ` (did you mean ${JSON.stringify(suggestion)}?)` : '') +
+          '; an operation from an AdCP release newer than this library goes in additionalOperationNames',
+      );
+    }
+    names.add(name);
+  }
+  return names;
+}
+
+/** The registry plus the configured additions, each checked against the operation-name syntax. */
+function definedOperationNames(options: SigningCapabilityOptions): ReadonlySet<string> {
+  const additional = options.additionalOperationNames;
+  if (additional === undefined) return ADCP_OPERATION_NAMES;
+  if (!Array.isArray(additional)) {
+    throw new AdcpSigningConfigurationError(
+      'additionalOperationNames',
+      'must be an array of strings',
+    );
+  }
+  const names = new Set(ADCP_OPERATION_NAMES);
+  for (const name of additional as unknown[]) {
+    if (typeof name !== 'string' || !OPERATION_NAME.test(name)) {
+      throw new AdcpSigningConfigurationError(
+        'additionalOperationNames',
+        `${JSON.stringify(name)} is not an AdCP operation name (lower-case snake_case, no "/")`,
       );
     }
     names.add(name);
@@ -88,13 +132,15 @@ function assertDisjoint(
 
 /**
  * Validates a capability block for an endpoint of the given profile and resolves its defaults.
- * Throws `AdcpSigningConfigurationError` naming the bad field. Names in `required_for`/`warn_for` are
+ * Throws `AdcpSigningConfigurationError` naming the bad field, including for an operation name the AdCP
+ * spec does not define (§d.2; see `ADCP_OPERATION_NAMES` and `additionalOperationNames`). Names in `required_for`/`warn_for` are
  * implied members of `supported_for` (the spec requires them to be subsets; {@link advertisedCapability}
  * emits the completed lists).
  */
 export function resolveSigningCapability(
   capability: RequestSigningCapability,
   profile: SigningProfileVersion,
+  options: SigningCapabilityOptions = {},
 ): ResolvedSigningCapability {
   if (capability === null || typeof capability !== 'object') {
     throw new AdcpSigningConfigurationError('request_signing', 'must be an object');
@@ -129,9 +175,10 @@ export function resolveSigningCapability(
     'an AdCP operation name (e.g. create_media_buy; JSON-RPC methods go in protocol_methods_*)';
   const method =
     'a JSON-RPC method (e.g. tasks/cancel; AdCP operation names go in supported_for/warn_for/required_for)';
-  const requiredFor = readList(capability, 'required_for', OPERATION_NAME, operation);
-  const warnFor = readList(capability, 'warn_for', OPERATION_NAME, operation);
-  const supportedFor = readList(capability, 'supported_for', OPERATION_NAME, operation);
+  const defined = definedOperationNames(options);
+  const requiredFor = readList(capability, 'required_for', OPERATION_NAME, operation, defined);
+  const warnFor = readList(capability, 'warn_for', OPERATION_NAME, operation, defined);
+  const supportedFor = readList(capability, 'supported_for', OPERATION_NAME, operation, defined);
   const pmRequiredFor = readList(
     capability,
     'protocol_methods_required_for',

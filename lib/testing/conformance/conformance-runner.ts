@@ -165,6 +165,9 @@ async function runRequestVector(
     const verifier = new RequestSignatureVerifier({
       profile,
       capability: vector.verifier_capability ?? { supported: true },
+      // The vector's capability is harness configuration, not the subject under test: an operation from
+      // an AdCP release newer than our registry must not fail the case at set-up.
+      additionalOperationNames: operationNamesOf(vector.verifier_capability),
       jwksResolver: resolver,
       revocationChecker: revocation,
       replayStore,
@@ -407,3 +410,17 @@ function isCanonicalizationCase(value: unknown): value is CanonicalizationCase {
 function isPolicyCase(value: unknown): value is PolicyCase {
   return typeof value === 'object' && value !== null && 'expected' in value && 'id' in value;
 }
+
+/** The names in a vector capability's AdCP operation lists (strings only; validation happens later). */
+function operationNamesOf(capability: RequestSigningCapability | undefined): string[] {
+  if (capability === undefined || capability === null) return [];
+  const lists = [capability.required_for, capability.warn_for, capability.supported_for];
+  return lists.flatMap((list) =>
+    Array.isArray(list)
+      ? list.filter((name): name is string => typeof name === 'string' && OPERATION_NAME.test(name))
+      : [],
+  );
+}
+
+/** The syntax `additionalOperationNames` accepts; anything else is left for the capability check. */
+const OPERATION_NAME = /^[a-z][a-z0-9_]*$/;
