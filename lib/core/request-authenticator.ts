@@ -86,7 +86,12 @@ export class RequestAuthenticator {
         request.body,
         headerAsString(request.headers['content-type']),
       ));
-    const parsedBody = parsedBodyOf(context.parsedBody);
+    // Read only for an unsigned or failed request (a verified one never needs it).
+    let parsedBody: ParsedBodyReading | undefined | null = null;
+    const readParsed = (): ParsedBodyReading | undefined => {
+      if (parsedBody === null) parsedBody = readParsedBody(pathOf(request.url), context.parsedBody);
+      return parsedBody;
+    };
     let webhookAuthenticationPresent = false;
     let signer: VerifiedSigner | undefined;
     let error: SignatureVerificationError | undefined;
@@ -96,7 +101,7 @@ export class RequestAuthenticator {
       // Unsigned, or signing not supported (signatures are then ignored, §c: never even checked).
       // Unsigned: the body is read (as the application will read it) only to find the operation and
       // the webhook-registration trigger.
-      webhookAuthenticationPresent = this.webhookTrigger(readBody(), parsedBody, 'unsigned');
+      webhookAuthenticationPresent = this.webhookTrigger(readBody(), readParsed(), 'unsigned');
       signature = { kind: 'absent' };
     } else {
       try {
@@ -122,7 +127,11 @@ export class RequestAuthenticator {
         // P-a.1 requires a *valid* signature on a webhook registration with authentication: a failed one
         // must not be excused by warn_for plus a bearer (or a deliberately broken signature would be a
         // way around the trigger).
-        webhookAuthenticationPresent = this.webhookTrigger(readBody(), parsedBody, 'badly signed');
+        webhookAuthenticationPresent = this.webhookTrigger(
+          readBody(),
+          readParsed(),
+          'badly signed',
+        );
       } else if (signature.kind === 'verified' && mayMentionAuthentication(request.body)) {
         // Only logged (§c.1: every request carrying the block); the signature already covers it.
         const body = readBody();
@@ -140,7 +149,8 @@ export class RequestAuthenticator {
       const body = readBody();
       const path = pathOf(request.url);
       const candidates = resolveRequestTargets(path, body.kind === 'json' ? body.value : undefined);
-      if (parsedBody !== undefined) candidates.push(...resolveRequestTargets(path, parsedBody));
+      // A loop, not push(...spread): a batch of 100,000 calls must not overflow the stack.
+      for (const candidate of readParsed()?.targets ?? []) candidates.push(candidate);
       // A JSON-RPC batch falls under the strictest list of its calls.
       const strictest = strictestListFor(this.verifier.capability, candidates);
       target = strictest.target;
@@ -204,10 +214,16 @@ export class RequestAuthenticator {
    */
   private webhookTrigger(
     body: ApplicationBody,
-    parsedBody: unknown,
+    parsedBody: ParsedBodyReading | undefined,
     what: 'unsigned' | 'badly signed',
   ): boolean {
-    if (parsedBody !== undefined && carriesWebhookAuthenticationInAny(parsedBody)) {
+    if (parsedBody?.unreadable === true) {
+      this.logger.warn(
+        `${what} request: the body as the application parsed it cannot be read; treated as registering a webhook with authentication`,
+      );
+      return true;
+    }
+    if (parsedBody?.registersWebhook === true) {
       this.logger.warn(
         `${what} request registers a webhook with authentication (in the body as the application parsed it)`,
       );
@@ -227,14 +243,30 @@ export class RequestAuthenticator {
   }
 }
 
+/** What the list policy takes from the body as the application's parser decoded it. */
+interface ParsedBodyReading {
+  readonly targets: readonly RequestTarget[];
+  readonly registersWebhook: boolean;
+  /** Reading it threw (a getter or Proxy set by middleware): fail closed, like an unreadable body. */
+  readonly unreadable: boolean;
+}
+
 /**
- * A parsed body worth reading: a plain object or an array (what JSON, form and query-string parsers
- * produce), never raw bytes or text, which the JSON reading of the bytes already covers.
+ * Reads a parsed body worth reading: a plain object or an array (what JSON, form and query-string
+ * parsers produce), never raw bytes or text, which the JSON reading of the bytes already covers.
  */
-function parsedBodyOf(value: unknown): object | undefined {
+function readParsedBody(path: string, value: unknown): ParsedBodyReading | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
-  return value;
+  try {
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+    return {
+      targets: resolveRequestTargets(path, value),
+      registersWebhook: carriesWebhookAuthenticationInAny(value),
+      unreadable: false,
+    };
+  } catch {
+    return { targets: [], registersWebhook: false, unreadable: true };
+  }
 }
 
 async function evaluateFallback(

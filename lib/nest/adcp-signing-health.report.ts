@@ -96,7 +96,9 @@ export function buildHealthReport(input: HealthReportInput): AdcpSigningHealthRe
       ? listHealth(list)
       : { state: input.revocation ? ('never_fetched' as const) : ('static' as const) },
   }));
-  const selfDescribing = input.jwks !== undefined || input.revocation !== undefined;
+  // Priming is judged unless both sources describe themselves: a source without `snapshot()` that
+  // failed to prime is invisible in the per-counterparty states.
+  const selfDescribing = input.jwks !== undefined && input.revocation !== undefined;
   const result = verdict(counterparties, input.prime, selfDescribing);
   if (input.replayStore?.state === 'down') {
     // Without its dedup check every signed request is refused (fail closed).

@@ -166,12 +166,16 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
 
   /** The store's own health answer; a store whose `health()` throws is reported down, not as a 500. */
   private async replayStoreHealth(): Promise<ReplayStoreHealth | undefined> {
+    const backend = this.replayStore.constructor?.name ?? 'replay store';
     try {
       const health = await callOptional(this.replayStore, 'health');
-      return isReplayStoreHealth(health) ? health : undefined;
+      // `undefined`: a store that cannot fail. Anything else outside the contract cannot vouch for it.
+      if (health === undefined || isReplayStoreHealth(health)) return health;
+      this.logger.warn('replay store health() answered outside its contract; reported down');
+      return { backend, state: 'down' };
     } catch (error) {
       this.logger.warn(`replay store health() failed: ${describeError(error)}`);
-      return { backend: this.replayStore.constructor?.name ?? 'replay store', state: 'down' };
+      return { backend, state: 'down' };
     }
   }
 

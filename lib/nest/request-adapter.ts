@@ -26,8 +26,8 @@ export interface TargetUriOptions {
  * - `missing`: the request has a body but no `rawBody` (the app was not created with `rawBody: true`, or
  *   no parser that keeps raw bytes handled its content type);
  * - `ignored`: the request has a body the platform never reads (Fastify skips the body of GET and HEAD),
- *   so no handler can see it either: it is treated as absent. A signature covering `content-digest` then
- *   fails at step 11, as it should for a body the server does not take.
+ *   so no handler can see it either. Unsigned, it is treated as absent; signed, the guard refuses it (400),
+ *   since the signature may bind bytes the server never sees.
  */
 export type RawBodyState = 'absent' | 'present' | 'missing' | 'ignored';
 

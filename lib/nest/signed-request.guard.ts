@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   type CanActivate,
   type ExecutionContext,
   Inject,
@@ -71,6 +72,9 @@ export class SignedRequestGuard implements CanActivate {
     const verifiesSignature = adapted.signed && this.signing.options.resolvedCapability.supported;
     if (verifiesSignature && adapted.contentCoding !== undefined) {
       this.handleContentCodedBody(request, adapted, http.getResponse());
+    }
+    if (verifiesSignature && adapted.rawBody === 'ignored') {
+      this.handleIgnoredBody(request, adapted);
     }
     if (
       adapted.rawBody === 'missing' &&
@@ -180,6 +184,22 @@ export class SignedRequestGuard implements CanActivate {
     );
     this.adapterHost.httpAdapter.setHeader(response, 'Accept-Encoding', 'identity');
     throw new UnsupportedMediaTypeException();
+  }
+
+  /**
+   * A signed request with a body the platform never reads (Fastify drops GET and HEAD bodies): the
+   * signature may bind bytes the server cannot see, so it can be neither verified over them nor judged
+   * without them (the checklist treats a body-bearing request differently). Refused with 400 before the
+   * checklist, like a content-coded body; the client can resend without the body. Unsigned, such a body
+   * is simply absent: no handler can see it.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the platform's request object.
+  protected handleIgnoredBody(_request: any, adapted: AdaptedRequest): never {
+    this.logger.warn(
+      `refusing signed ${adapted.input.method} ${pathOf(adapted.input.url)}: it carries a body this ` +
+        'platform does not read for that method, so the signature cannot be checked against it (answered 400).',
+    );
+    throw new BadRequestException();
   }
 
   /**

@@ -306,6 +306,23 @@ describe('resolveRequestTarget', () => {
     expect(resolveRequestTarget('/mcp', { method: 'tools/call', params: {} })).toEqual({});
     expect(resolveRequestTarget('/mcp', [1, 2])).toEqual({});
   });
+  it('reads an array name in its string form, as loose comparison and indexing do', () => {
+    expect(
+      resolveRequestTarget('/mcp', {
+        method: 'tools/call',
+        params: { name: ['create_media_buy'] },
+      }),
+    ).toEqual({ operation: 'create_media_buy' });
+    expect(resolveRequestTarget('/mcp', { method: ['tasks/cancel'] })).toEqual({
+      protocolMethod: 'tasks/cancel',
+    });
+    expect(resolveRequestTarget('/mcp', { method: ['tools/call'], params: { name: 'x' } })).toEqual(
+      { operation: 'x' },
+    );
+    // Objects and numbers name nothing a handler could dispatch on.
+    expect(resolveRequestTarget('/mcp', { method: { type: 'card' } })).toEqual({});
+    expect(resolveRequestTarget('/mcp', { method: 7 })).toEqual({});
+  });
 });
 
 describe('carriesWebhookAuthentication', () => {
@@ -329,6 +346,10 @@ describe('carriesWebhookAuthentication', () => {
       },
       true,
     ],
+    // Lists keyed by index (a form parser's object past its array limit) are read by their values.
+    [{ accounts: { 150: { notification_configs: { 0: { authentication: { s: 1 } } } } } }, true],
+    [{ notification_configs: { 3: { authentication: 'token' } } }, true],
+    [{ notification_configs: { 3: { url: 'x' } } }, false],
     ['string body', false],
     [null, false],
   ])('%j → %s', (body, expected) => {

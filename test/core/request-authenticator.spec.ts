@@ -78,6 +78,31 @@ describe('RequestAuthenticator and the body as the application parsed it', () =>
   });
 });
 
+describe('RequestAuthenticator and hostile parsed bodies', () => {
+  it('reads a batch of any size without overflowing the stack', async () => {
+    const batch = new Array(200_000).fill(0);
+    batch.push({ method: 'tasks/cancel' });
+    expect(
+      await authenticator().authenticate(formPost('a=b'), { parsedBody: batch }),
+    ).toMatchObject({ action: 'reject', target: { protocolMethod: 'tasks/cancel' } });
+  });
+
+  it('fails closed when the parsed body cannot be read (a throwing getter set by middleware)', async () => {
+    const hostile = Object.defineProperty({}, 'method', {
+      enumerable: true,
+      get() {
+        throw new Error('boom');
+      },
+    });
+    expect(
+      await authenticator().authenticate(formPost('a=b'), {
+        parsedBody: hostile,
+        fallbackAuthenticated: true,
+      }),
+    ).toMatchObject({ action: 'reject', errorCode: 'request_signature_required' });
+  });
+});
+
 describe('RequestAuthenticator and the fallback credential', () => {
   it('asks for it only when the list policy needs the answer', async () => {
     const auth = authenticator();

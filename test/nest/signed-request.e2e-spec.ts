@@ -304,7 +304,7 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       );
     });
 
-    it('treats a GET body the platform never reads as absent: no 500, and a digest over it fails', async () => {
+    it('treats an unsigned GET body the platform never reads as absent, and refuses a signed one', async () => {
       const { app, logger } = await start();
       const body = '{"a":1}';
       const unsignedGet = await request(app.getHttpServer())
@@ -321,8 +321,14 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
         // Express parses GET bodies, so the signed one verifies over its bytes.
         expect(signedGet.status).toBe(200);
       } else {
-        // Fastify drops it unread: the signature's Content-Digest names a body the server never took.
-        expectRejected(signedGet, 'request_signature_digest_mismatch');
+        // Fastify drops it unread: the signature may bind bytes the server never sees (400, like 415
+        // for a content-coded body), with or without Content-Digest coverage.
+        expect(signedGet.status).toBe(400);
+        const uncovered = counterparty.sign('/public', undefined, { method: 'GET' });
+        let bare = request(app.getHttpServer()).get('/public').set('Host', HOST);
+        for (const [name, value] of Object.entries(uncovered.headers)) bare = bare.set(name, value);
+        expect((await bare.set('Content-Type', 'application/json').send(body)).status).toBe(400);
+        expect(logger.text()).toContain('platform does not read for that method');
       }
       expect(logger.text()).not.toMatch(/rawBody is missing/);
     });
@@ -628,6 +634,11 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
         // Fastify keeps the flat key "params[name]": its handler sees no operation, so none is listed.
         if (adapter === 'express') expectRejected(response, 'request_signature_required');
         else expect(response.status).toBe(200);
+        // `params[name][]=…` makes an array, which `tools[name]` or `==` reads as its string form.
+        const asArray = 'jsonrpc=2.0&id=1&method=tools/call&params[name][]=create_media_buy';
+        const arrayResponse = await unsigned(app, '/mcp', asArray, form);
+        if (adapter === 'express') expectRejected(arrayResponse, 'request_signature_required');
+        else expect(arrayResponse.status).toBe(200);
       });
 
       it('a form-encoded webhook registration with authentication, even with a bearer', async () => {
@@ -882,6 +893,24 @@ describe.each(ADAPTERS)('health with in-process sources on %s', (adapter) => {
     expect(state.adcp.counterparties[0].revocation_list.state).toBe('never_fetched');
   });
 
+  it('still reports failed priming when only one of the two sources describes itself', async () => {
+    class UnreachableRevocationChecker extends RevocationChecker {
+      override checkKey() {
+        return 'stale' as const;
+      }
+      override async prime() {
+        throw new Error('revocation database unreachable');
+      }
+    }
+    await start({ revocationChecker: new UnreachableRevocationChecker(), primePolicy: 'degrade' });
+    const state = await health();
+    expect(state.http).toBe(503);
+    expect(state.adcp.prime.state).toBe('failed');
+    expect(state.adcp.reasons).toEqual([
+      expect.stringContaining('priming failed: revocation list: revocation database unreachable'),
+    ]);
+  });
+
   it('shows the replay store state without its error text, and a throwing health() as down', async () => {
     class ReportingStore extends InMemoryReplayStore {
       answer: () => Promise<ReplayStoreHealth | undefined> = async () => ({
@@ -906,6 +935,13 @@ describe.each(ADAPTERS)('health with in-process sources on %s', (adapter) => {
     expect(crashed.http).toBe(503);
     expect(crashed.adcp.replay_store).toEqual({ backend: 'ReportingStore', state: 'down' });
     expect(crashed.raw).not.toContain('crashed');
+    store.answer = async () => ({ state: 'up' }) as never; // no backend: outside the contract
+    expect((await health()).adcp.replay_store).toEqual({
+      backend: 'ReportingStore',
+      state: 'down',
+    });
+    store.answer = async () => undefined; // a store that cannot fail
+    expect((await health()).http).toBe(200);
   });
 
   it('shuts every source down even when one of them fails to stop', async () => {

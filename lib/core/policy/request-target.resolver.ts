@@ -57,15 +57,27 @@ export function routeOperationOf(path: string): string | undefined {
 function bodyTargetOf(body: unknown): RequestTarget {
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
     const envelope = body as { method?: unknown; params?: unknown };
-    if (typeof envelope.method === 'string') {
-      if (envelope.method === 'tools/call') {
+    const method = nameOf(envelope.method);
+    if (method !== undefined) {
+      if (method === 'tools/call') {
         const params = envelope.params as { name?: unknown } | null | undefined;
-        return typeof params?.name === 'string' ? { operation: params.name } : {};
+        const operation = nameOf(params?.name);
+        return operation !== undefined ? { operation } : {};
       }
-      return { protocolMethod: envelope.method };
+      return { protocolMethod: method };
     }
   }
   return {};
+}
+
+/**
+ * A name as a handler comparing or indexing loosely would read it: a string, or an array in its string
+ * form (`["create_media_buy"]` is `"create_media_buy"` to `tools[name]` or `==`; a form parser makes one
+ * from `params[name][]=…`). Other values name nothing a handler could dispatch on.
+ */
+function nameOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return Array.isArray(value) ? String(value) : undefined;
 }
 
 /** Decodes each `%XX` whose byte is ASCII; everything else (non-ASCII bytes, bad escapes) stays as is. */

@@ -16,11 +16,8 @@ function inspectArguments(args: unknown): boolean {
   if (!isObject(args)) return false;
   const push = args.push_notification_config;
   if (isObject(push) && isPresent(push.authentication)) return true;
-  if (Array.isArray(args.accounts)) {
-    for (const account of args.accounts) {
-      if (isObject(account) && configsCarryAuthentication(account.notification_configs))
-        return true;
-    }
+  for (const account of itemsOf(args.accounts)) {
+    if (isObject(account) && configsCarryAuthentication(account.notification_configs)) return true;
   }
   if (configsCarryAuthentication(args.notification_configs)) return true;
   const sync = args.sync_agent_notification_configs;
@@ -28,8 +25,17 @@ function inspectArguments(args: unknown): boolean {
 }
 
 function configsCarryAuthentication(configs: unknown): boolean {
-  if (!Array.isArray(configs)) return false;
-  return configs.some((config) => isObject(config) && isPresent(config.authentication));
+  return itemsOf(configs).some((config) => isObject(config) && isPresent(config.authentication));
+}
+
+/**
+ * The elements of a list, also when it arrives as an object keyed by index: a form parser turns
+ * `accounts[150][…]` into one (qs stops making arrays past its `arrayLimit`), and a handler iterating it with
+ * `Object.values` still acts on every entry.
+ */
+function itemsOf(list: unknown): readonly unknown[] {
+  if (Array.isArray(list)) return list;
+  return isObject(list) ? Object.values(list) : [];
 }
 
 function isPresent(value: unknown): boolean {
