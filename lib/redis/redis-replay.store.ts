@@ -152,7 +152,13 @@ export class RedisReplayStore extends ReplayStore {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`Redis command exceeded ${this.commandTimeoutMs} ms`)),
+        // Rejected from the check phase, after the event loop's next poll: when a burst keeps the loop
+        // busy past the deadline, an answer already waiting in the socket still wins the race instead of
+        // refusing a request Redis did answer in time.
+        () =>
+          setImmediate(() =>
+            reject(new Error(`Redis command exceeded ${this.commandTimeoutMs} ms`)),
+          ),
         this.commandTimeoutMs,
       );
       timer.unref();
