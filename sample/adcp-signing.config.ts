@@ -17,6 +17,8 @@ export interface SampleSigningConfig {
   requiredFor: string[];
   /** `ADCP_WARN_FOR`: comma-separated operations in shadow mode (default none). */
   warnFor: string[];
+  /** `ADCP_ADDITIONAL_OPERATION_NAMES`: operations from an AdCP release newer than the library's registry. */
+  additionalOperationNames: string[];
   /** `ADCP_PRIME_POLICY`: `fail` (default), `degrade` or `lazy`. */
   primePolicy: AdcpPrimePolicy;
   /** `ADCP_PUBLIC_ORIGIN`: the origin clients address when TLS ends at a proxy (comma-separated list). */
@@ -65,6 +67,7 @@ export function readSigningConfig(env: Env = process.env): SampleSigningConfig {
     profile,
     requiredFor: list(env.ADCP_REQUIRED_FOR ?? 'create_media_buy'),
     warnFor: list(env.ADCP_WARN_FOR ?? ''),
+    additionalOperationNames: list(env.ADCP_ADDITIONAL_OPERATION_NAMES ?? ''),
     primePolicy,
     publicOrigin: env.ADCP_PUBLIC_ORIGIN ? list(env.ADCP_PUBLIC_ORIGIN) : undefined,
     trustForwardedProto: flag(env, 'ADCP_TRUST_FORWARDED_PROTO'),

@@ -34,6 +34,7 @@ export function signingOptionsFrom(
       required_for: config.requiredFor,
       warn_for: config.warnFor,
     },
+    additionalOperationNames: config.additionalOperationNames,
     counterparties: [
       {
         agentUrl: config.agentUrl,

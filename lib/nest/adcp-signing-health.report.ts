@@ -69,11 +69,22 @@ export interface AdcpSigningHealthReport {
   readonly replay_store?: ReplayStoreHealth;
 }
 
+/** What the last start-up priming reported per source (server-side text). */
+export interface PrimeFailures {
+  readonly jwks?: string;
+  readonly revocation?: string;
+}
+
 /** Inputs of {@link buildHealthReport}. `undefined` snapshots mean the source reports no state. */
 export interface HealthReportInput {
   readonly jwks: readonly JwksCounterpartySnapshot[] | undefined;
   readonly revocation: readonly RevocationCounterpartySnapshot[] | undefined;
   readonly prime: AdcpSigningHealthReport['prime'];
+  /**
+   * Which source failed priming. With it, a failure is held only against a source without a snapshot
+   * (a self-describing one reports its recovery itself); without it, any failure counts.
+   */
+  readonly primeFailures?: PrimeFailures;
   readonly replayStore?: ReplayStoreHealth;
 }
 
@@ -96,10 +107,7 @@ export function buildHealthReport(input: HealthReportInput): AdcpSigningHealthRe
       ? listHealth(list)
       : { state: input.revocation ? ('never_fetched' as const) : ('static' as const) },
   }));
-  // Priming is judged unless both sources describe themselves: a source without `snapshot()` that
-  // failed to prime is invisible in the per-counterparty states.
-  const selfDescribing = input.jwks !== undefined && input.revocation !== undefined;
-  const result = verdict(counterparties, input.prime, selfDescribing);
+  const result = verdict(counterparties, input);
   if (input.replayStore?.state === 'down') {
     // Without its dedup check every signed request is refused (fail closed).
     result.reasons.unshift(
@@ -117,8 +125,7 @@ export function buildHealthReport(input: HealthReportInput): AdcpSigningHealthRe
 
 function verdict(
   counterparties: readonly CounterpartyHealth[],
-  prime: AdcpSigningHealthReport['prime'],
-  selfDescribing: boolean,
+  input: HealthReportInput,
 ): { status: AdcpHealthStatus; reasons: string[] } {
   const down: string[] = [];
   const degraded: string[] = [];
@@ -132,14 +139,36 @@ function verdict(
     if (list.state === 'in_grace')
       degraded.push(`${agent}: revocation list refresh overdue, inside grace`);
   }
-  if (!selfDescribing || counterparties.length === 0) {
-    // Sources that do not describe themselves: start-up priming is all there is to go on.
-    if (prime.state === 'failed') down.push(`priming failed: ${prime.error ?? 'unknown error'}`);
-    if (prime.state === 'pending') down.push('keys and revocation lists not loaded yet');
-  }
+  down.push(...primingProblems(counterparties, input));
   if (down.length > 0) return { status: 'down', reasons: [...down, ...degraded] };
   if (degraded.length > 0) return { status: 'degraded', reasons: degraded };
   return { status: 'up', reasons: [] };
+}
+
+/**
+ * Start-up priming, for the sources whose state is not visible otherwise: those without `snapshot()`
+ * (a self-describing source shows its own failures and recoveries per counterparty), or both when no
+ * counterparty is listed at all.
+ */
+function primingProblems(
+  counterparties: readonly CounterpartyHealth[],
+  input: HealthReportInput,
+): string[] {
+  const { prime, primeFailures } = input;
+  const judgeJwks = input.jwks === undefined || counterparties.length === 0;
+  const judgeRevocation = input.revocation === undefined || counterparties.length === 0;
+  if (!judgeJwks && !judgeRevocation) return [];
+  if (prime.state === 'pending') return ['keys and revocation lists not loaded yet'];
+  if (prime.state !== 'failed') return [];
+  if (primeFailures === undefined) return [`priming failed: ${prime.error ?? 'unknown error'}`];
+  return [
+    ...(judgeJwks && primeFailures.jwks !== undefined
+      ? [`priming failed: keys (JWKS): ${primeFailures.jwks}`]
+      : []),
+    ...(judgeRevocation && primeFailures.revocation !== undefined
+      ? [`priming failed: revocation list: ${primeFailures.revocation}`]
+      : []),
+  ];
 }
 
 function jwksHealth(snapshot: JwksCounterpartySnapshot): JwksHealth {

@@ -42,7 +42,11 @@ import {
 } from './adcp-signing.constants.js';
 import { AdcpSigningEvents, type CacheRefreshEvent } from './adcp-signing.events.js';
 import type { ResolvedAdcpSigningOptions } from './adcp-signing.options.js';
-import { type AdcpSigningHealthReport, buildHealthReport } from './adcp-signing-health.report.js';
+import {
+  type AdcpSigningHealthReport,
+  buildHealthReport,
+  type PrimeFailures,
+} from './adcp-signing-health.report.js';
 
 /** Where start-up priming stands. */
 export interface AdcpPrimeStatus {
@@ -72,6 +76,8 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
   private readonly authenticators = new Map<SigningProfileVersion, RequestAuthenticator>();
   private readonly verifiers = new Map<SigningProfileVersion, RequestSignatureVerifier>();
   private prime: AdcpPrimeStatus;
+  /** Which source failed the last priming, so health judges only the ones without `snapshot()`. */
+  private primeFailures: PrimeFailures = {};
 
   constructor(
     @Inject(ADCP_SIGNING_RESOLVED_OPTIONS) readonly options: ResolvedAdcpSigningOptions,
@@ -160,6 +166,7 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
         policy: prime.policy,
         ...(prime.error !== undefined ? { error: prime.error } : {}),
       },
+      primeFailures: this.primeFailures,
       replayStore: await this.replayStoreHealth(),
     });
   }
@@ -187,11 +194,17 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       callOptional(this.jwksResolver, 'prime'),
       callOptional(this.revocationChecker, 'prime'),
     ]);
-    const failures = results.flatMap((result, index) =>
-      result.status === 'rejected'
-        ? [`${index === 0 ? 'keys (JWKS)' : 'revocation list'}: ${describeError(result.reason)}`]
-        : [],
+    const [jwks, revocation] = results.map((result) =>
+      result.status === 'rejected' ? describeError(result.reason) : undefined,
     );
+    this.primeFailures = {
+      ...(jwks !== undefined ? { jwks } : {}),
+      ...(revocation !== undefined ? { revocation } : {}),
+    };
+    const failures = [
+      ...(jwks !== undefined ? [`keys (JWKS): ${jwks}`] : []),
+      ...(revocation !== undefined ? [`revocation list: ${revocation}`] : []),
+    ];
     const at = this.options.clock.now();
     if (failures.length > 0) {
       const error = failures.join('; ');

@@ -306,7 +306,7 @@ describe('resolveRequestTarget', () => {
     expect(resolveRequestTarget('/mcp', { method: 'tools/call', params: {} })).toEqual({});
     expect(resolveRequestTarget('/mcp', [1, 2])).toEqual({});
   });
-  it('reads an array name in its string form, as loose comparison and indexing do', () => {
+  it('reads a name wrapped in single-element arrays, as loose comparison and indexing do', () => {
     expect(
       resolveRequestTarget('/mcp', {
         method: 'tools/call',
@@ -319,7 +319,19 @@ describe('resolveRequestTarget', () => {
     expect(resolveRequestTarget('/mcp', { method: ['tools/call'], params: { name: 'x' } })).toEqual(
       { operation: 'x' },
     );
-    // Objects and numbers name nothing a handler could dispatch on.
+    expect(
+      resolveRequestTarget('/mcp', {
+        method: 'tools/call',
+        params: { name: [['create_media_buy']] },
+      }),
+    ).toEqual({ operation: 'create_media_buy' });
+    // Longer arrays, objects and numbers name nothing a handler could dispatch on; nothing is
+    // converted, so a JSON key "toString" cannot make the reading throw.
+    expect(resolveRequestTarget('/mcp', { method: ['card', 'paypal'] })).toEqual({});
+    expect(resolveRequestTarget('/mcp', { method: [{ toString: 1 }] })).toEqual({});
+    expect(
+      resolveRequestTarget('/mcp', { method: 'tools/call', params: { name: [{ toString: 'x' }] } }),
+    ).toEqual({});
     expect(resolveRequestTarget('/mcp', { method: { type: 'card' } })).toEqual({});
     expect(resolveRequestTarget('/mcp', { method: 7 })).toEqual({});
   });
@@ -350,6 +362,10 @@ describe('carriesWebhookAuthentication', () => {
     [{ accounts: { 150: { notification_configs: { 0: { authentication: { s: 1 } } } } } }, true],
     [{ notification_configs: { 3: { authentication: 'token' } } }, true],
     [{ notification_configs: { 3: { url: 'x' } } }, false],
+    // A named map in a seller's own API is not a list.
+    [{ notification_configs: { slack: { authentication: { token: 'x' } } } }, false],
+    [{ accounts: { acme: { notification_configs: [{ authentication: 'basic' }] } } }, false],
+    [{ notification_configs: { 0: { authentication: 'a' }, slack: {} } }, false],
     ['string body', false],
     [null, false],
   ])('%j → %s', (body, expected) => {

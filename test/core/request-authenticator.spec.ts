@@ -87,6 +87,15 @@ describe('RequestAuthenticator and hostile parsed bodies', () => {
     ).toMatchObject({ action: 'reject', target: { protocolMethod: 'tasks/cancel' } });
   });
 
+  it('never throws on a JSON body whose names are objects with a "toString" key', async () => {
+    const request: SignedRequestInput = {
+      ...formPost(''),
+      headers: { host: 'seller.example', 'content-type': 'application/json' },
+      body: Buffer.from('{"method":"tools/call","params":{"name":[{"toString":"x"}]}}'),
+    };
+    expect((await authenticator().authenticate(request)).action).toBe('accept');
+  });
+
   it('fails closed when the parsed body cannot be read (a throwing getter set by middleware)', async () => {
     const hostile = Object.defineProperty({}, 'method', {
       enumerable: true,

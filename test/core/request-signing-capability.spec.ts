@@ -49,13 +49,19 @@ describe('resolveSigningCapability', () => {
     ).toBe('request_signing.warn_for');
   });
 
-  it('accepts every name AdCP 3.0–3.2 defines, and names added by configuration', () => {
-    expect(ADCP_OPERATION_NAMES.size).toBe(72);
+  it('accepts every name AdCP 3.0–3.2 defines (and the profile names), and names added by configuration', () => {
+    expect(ADCP_OPERATION_NAMES.size).toBe(73);
     const all = [...ADCP_OPERATION_NAMES];
     expect(
       resolveSigningCapability({ supported: true, supported_for: all }, '3.2').supportedFor.size,
-    ).toBe(72);
-    for (const name of ['create_media_buy', 'buy_products', 'get_task_status', 'acquire_rights']) {
+    ).toBe(73);
+    for (const name of [
+      'create_media_buy',
+      'buy_products',
+      'get_task_status',
+      'acquire_rights',
+      'update_creative_status',
+    ]) {
       expect(ADCP_OPERATION_NAMES.has(name)).toBe(true);
     }
     const resolved = resolveSigningCapability(

@@ -31,11 +31,21 @@ describe('sample configuration', () => {
       profile: '3.2',
       requiredFor: ['create_media_buy'],
       warnFor: [],
+      additionalOperationNames: [],
       primePolicy: 'fail',
       publicOrigin: undefined,
       trustForwardedProto: false,
       allowInsecureDevelopmentFetches: false,
       extraCaCertificates: [],
+    });
+    expect(
+      readSigningConfig({
+        ADCP_REQUIRED_FOR: 'create_media_buy, future_operation',
+        ADCP_ADDITIONAL_OPERATION_NAMES: 'future_operation',
+      }),
+    ).toMatchObject({
+      requiredFor: ['create_media_buy', 'future_operation'],
+      additionalOperationNames: ['future_operation'],
     });
     expect(() => readSigningConfig({ ADCP_SIGNING_PROFILE: '3.0' })).toThrow(
       /ADCP_SIGNING_PROFILE/,
@@ -47,6 +57,14 @@ describe('sample configuration', () => {
 
   it('needs a counterparty', () => {
     expect(() => signingOptionsFrom(readSigningConfig({}))).toThrow(/ADCP_COUNTERPARTY_AGENT_URL/);
+  });
+
+  it('hands additional operation names to the module', () => {
+    const config = readSigningConfig({
+      ADCP_COUNTERPARTY_AGENT_URL: 'https://buyer.example/agent',
+      ADCP_ADDITIONAL_OPERATION_NAMES: 'future_operation',
+    });
+    expect(signingOptionsFrom(config).additionalOperationNames).toEqual(['future_operation']);
   });
 });
 

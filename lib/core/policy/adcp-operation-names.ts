@@ -96,11 +96,19 @@ const ADDED_IN_3_2 = [
   'sync_agent_notification_configs',
 ] as const;
 
-/** Every AdCP operation name defined by AdCP 3.0 through 3.2 (72 names). */
+/**
+ * Named by the AdCP request-signing profile itself as an operation in scope for signing (a reversible
+ * state change, spec "Scope (3.x)"), though absent from the 3.x tool manifests: a seller copying the
+ * spec's scope into `required_for` must not fail start-up.
+ */
+const NAMED_BY_THE_SIGNING_PROFILE = ['update_creative_status'] as const;
+
+/** Every AdCP operation name defined by AdCP 3.0 through 3.2, plus the one the signing profile names (73). */
 export const ADCP_OPERATION_NAMES: ReadonlySet<string> = new Set<string>([
   ...ADCP_3_0,
   ...ADDED_IN_3_1,
   ...ADDED_IN_3_2,
+  ...NAMED_BY_THE_SIGNING_PROFILE,
 ]);
 
 /**

@@ -71,13 +71,16 @@ function bodyTargetOf(body: unknown): RequestTarget {
 }
 
 /**
- * A name as a handler comparing or indexing loosely would read it: a string, or an array in its string
- * form (`["create_media_buy"]` is `"create_media_buy"` to `tools[name]` or `==`; a form parser makes one
- * from `params[name][]=…`). Other values name nothing a handler could dispatch on.
+ * A name as a handler comparing or indexing loosely would read it: a string, or a string wrapped in
+ * single-element arrays (`["create_media_buy"]` is `"create_media_buy"` to `tools[name]` or `==`; a form
+ * parser makes one from `params[name][]=…`). Any other array reads as text holding `,` or `[object`,
+ * which no listed name contains, and other values name nothing a handler could dispatch on. Never calls
+ * `toString` (a JSON key `"toString"` would make that throw).
  */
 function nameOf(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  return Array.isArray(value) ? String(value) : undefined;
+  let unwrapped = value;
+  while (Array.isArray(unwrapped) && unwrapped.length === 1) unwrapped = unwrapped[0];
+  return typeof unwrapped === 'string' ? unwrapped : undefined;
 }
 
 /** Decodes each `%XX` whose byte is ASCII; everything else (non-ASCII bytes, bad escapes) stays as is. */

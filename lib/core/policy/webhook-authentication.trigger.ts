@@ -29,14 +29,19 @@ function configsCarryAuthentication(configs: unknown): boolean {
 }
 
 /**
- * The elements of a list, also when it arrives as an object keyed by index: a form parser turns
- * `accounts[150][…]` into one (qs stops making arrays past its `arrayLimit`), and a handler iterating it with
- * `Object.values` still acts on every entry.
+ * The elements of a list, also when it arrives as an object keyed by array index (`{"150": …}`): a form
+ * parser makes one from `accounts[150][…]` past its `arrayLimit`, and a handler iterating it with
+ * `Object.values` still acts on every entry. An object with any other key (a named map such as
+ * `{"slack": …}` in a seller's own API) is not a list.
  */
 function itemsOf(list: unknown): readonly unknown[] {
   if (Array.isArray(list)) return list;
-  return isObject(list) ? Object.values(list) : [];
+  if (!isObject(list)) return [];
+  const keys = Object.keys(list);
+  return keys.length > 0 && keys.every((key) => ARRAY_INDEX.test(key)) ? Object.values(list) : [];
 }
+
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
 
 function isPresent(value: unknown): boolean {
   if (value === undefined || value === null || value === '' || value === false) return false;
