@@ -29,8 +29,9 @@ export type AdcpPrimePolicy = 'fail' | 'degrade' | 'lazy';
 
 /**
  * Decides whether a request carries another credential the seller accepts (bearer, API key, mTLS).
- * Consulted only when the list policy needs it: an unsigned request to a `required_for` operation, or a
- * failed signature in `warn_for`. Return `true` only for a credential you have validated: an
+ * Consulted only when its answer changes the decision: an unsigned request to a `required_for` or
+ * `warn_for` operation, or a failed signature in `warn_for` (never for unlisted or verified requests, nor
+ * for a webhook registration with authentication, which must be signed whatever the credential). Return `true` only for a credential you have validated: an
  * unrecognized bearer token counts as unauthenticated (§d.5).
  */
 export type AdcpFallbackCredentialHook = (
