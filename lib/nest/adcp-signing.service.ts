@@ -333,8 +333,11 @@ function observe<T>(source: object, next: (event: T) => void): void {
   if (isObservable(stream)) (stream as Observable<T>).subscribe({ next });
 }
 
-/** Calls `source[method]()` when the source has it (plain-object sources may lack lifecycle methods). */
-function callOptional(source: object, method: 'prime' | 'stop' | 'health' | 'close'): unknown {
+/** Calls `source[method]()` when the source has it (plain-object sources may lack the optional methods). */
+function callOptional(
+  source: object,
+  method: 'prime' | 'stop' | 'health' | 'close' | 'snapshot',
+): unknown {
   const fn = (source as Record<string, unknown>)[method];
   return typeof fn === 'function' ? fn.call(source) : undefined;
 }
@@ -346,9 +349,7 @@ function isReplayStoreHealth(value: unknown): value is ReplayStoreHealth {
 
 /** A source's `snapshot()` when it has one (see {@link buildHealthReport}). */
 function snapshotOf<T>(source: object): readonly T[] | undefined {
-  const snapshot = (source as { snapshot?: unknown }).snapshot;
-  if (typeof snapshot !== 'function') return undefined;
-  const value: unknown = snapshot.call(source);
+  const value = callOptional(source, 'snapshot');
   return Array.isArray(value) ? (value as T[]) : undefined;
 }
 

@@ -821,177 +821,163 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       ]);
     });
   });
-});
 
-describe.each(ADAPTERS)('health with in-process sources on %s', (adapter) => {
-  let counterparty: StaticCounterparty;
-  let app: INestApplication | undefined;
-  beforeEach(() => {
-    counterparty = new StaticCounterparty();
-  });
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
-
-  const start = async (extra: Partial<AdcpSigningModuleOptions> = {}) => {
-    const created = await createTestApp(
-      adapter,
-      AdcpSigningModule.forRoot({
-        capability: CAPABILITY,
-        jwksResolver: counterparty.resolver,
-        revocationChecker: counterparty.revocation,
-        clock: counterparty.clock,
-        ...extra,
-      }),
-      {
+  describe('health with in-process sources', () => {
+    const startWithHealth = (extra: Partial<AdcpSigningModuleOptions> = {}) =>
+      start(extra, {
         controllers: [MediaBuyController, HealthTestController],
         imports: [TerminusModule, AdcpSigningHealthModule],
-      },
-    );
-    app = created.app;
-    return created;
-  };
-  const health = async () => {
-    const response = await request(app!.getHttpServer()).get('/health').set('Host', HOST);
-    return { http: response.status, adcp: response.body.details?.adcp_signing, raw: response.text };
-  };
-
-  it('follows the in-memory revocation list: up while fresh, down once requests fail closed', async () => {
-    const { app } = await start();
-    const fresh = await health();
-    expect(fresh.http).toBe(200);
-    expect(fresh.adcp.counterparties).toEqual([
-      expect.objectContaining({
-        agent_url: AGENT_URL,
-        jwks: expect.objectContaining({ state: 'fresh', key_count: 1 }),
-        revocation_list: expect.objectContaining({ state: 'fresh', revoked_kids: 0 }),
-      }),
-    ]);
-    // next_update is 5 min out: grace runs 20 min past the scheduled poll.
-    counterparty.clock.advance(6 * 60_000);
-    expect((await health()).adcp).toMatchObject({
-      status: 'degraded',
-      counterparties: [{ revocation_list: { state: 'in_grace' } }],
-    });
-    counterparty.clock.advance(60 * 60_000);
-    const stale = await health();
-    expect(stale.http).toBe(503);
-    expect(stale.adcp.counterparties[0].revocation_list.state).toBe('stale');
-    expectRejected(
-      await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy')),
-      'request_signature_revocation_stale',
-    );
-  });
-
-  it('is down when a pinned counterparty has no revocation list at all', async () => {
-    await start({
-      revocationChecker: new InMemoryRevocationChecker({ clock: counterparty.clock }),
-    });
-    const state = await health();
-    expect(state.http).toBe(503);
-    expect(state.adcp.counterparties[0].revocation_list.state).toBe('never_fetched');
-  });
-
-  it('still reports failed priming when only one of the two sources describes itself', async () => {
-    class UnreachableRevocationChecker extends RevocationChecker {
-      override checkKey() {
-        return 'stale' as const;
-      }
-      override async prime() {
-        throw new Error('revocation database unreachable');
-      }
-    }
-    await start({ revocationChecker: new UnreachableRevocationChecker(), primePolicy: 'degrade' });
-    const state = await health();
-    expect(state.http).toBe(503);
-    expect(state.adcp.prime.state).toBe('failed');
-    expect(state.adcp.reasons).toEqual([
-      expect.stringContaining('priming failed: revocation list: revocation database unreachable'),
-    ]);
-  });
-
-  it('shows the replay store state without its error text, and a throwing health() as down', async () => {
-    class ReportingStore extends InMemoryReplayStore {
-      answer: () => Promise<ReplayStoreHealth | undefined> = async () => ({
-        backend: 'shared-cache',
-        state: 'down',
-        error: 'connect ECONNREFUSED 10.1.2.3:6379',
       });
-      override health() {
-        return this.answer();
-      }
-    }
-    const store = new ReportingStore();
-    await start({ replayStore: store });
-    const down = await health();
-    expect(down.http).toBe(503);
-    expect(down.adcp.replay_store).toEqual({ backend: 'shared-cache', state: 'down' });
-    expect(down.raw).not.toContain('ECONNREFUSED');
-    store.answer = async () => {
-      throw new Error('health probe crashed');
+    const health = async () => {
+      const response = await request(app!.getHttpServer()).get('/health').set('Host', HOST);
+      return {
+        http: response.status,
+        adcp: response.body.details?.adcp_signing,
+        raw: response.text,
+      };
     };
-    const crashed = await health();
-    expect(crashed.http).toBe(503);
-    expect(crashed.adcp.replay_store).toEqual({ backend: 'ReportingStore', state: 'down' });
-    expect(crashed.raw).not.toContain('crashed');
-    store.answer = async () => ({ state: 'up' }) as never; // no backend: outside the contract
-    expect((await health()).adcp.replay_store).toEqual({
-      backend: 'ReportingStore',
-      state: 'down',
+
+    it('follows the in-memory revocation list: up while fresh, down once requests fail closed', async () => {
+      const { app } = await startWithHealth();
+      const fresh = await health();
+      expect(fresh.http).toBe(200);
+      expect(fresh.adcp.counterparties).toEqual([
+        expect.objectContaining({
+          agent_url: AGENT_URL,
+          jwks: expect.objectContaining({ state: 'fresh', key_count: 1 }),
+          revocation_list: expect.objectContaining({ state: 'fresh', revoked_kids: 0 }),
+        }),
+      ]);
+      // next_update is 5 min out: grace runs 20 min past the scheduled poll.
+      counterparty.clock.advance(6 * 60_000);
+      expect((await health()).adcp).toMatchObject({
+        status: 'degraded',
+        counterparties: [{ revocation_list: { state: 'in_grace' } }],
+      });
+      counterparty.clock.advance(60 * 60_000);
+      const stale = await health();
+      expect(stale.http).toBe(503);
+      expect(stale.adcp.counterparties[0].revocation_list.state).toBe('stale');
+      expectRejected(
+        await send(app, '/adcp/create_media_buy', counterparty.sign('/adcp/create_media_buy')),
+        'request_signature_revocation_stale',
+      );
     });
-    store.answer = async () => undefined; // a store that cannot fail
-    expect((await health()).http).toBe(200);
-  });
 
-  it('shuts every source down even when one of them fails to stop', async () => {
-    let revocationStopped = false;
-    const { logger } = await start({
-      jwksResolver: {
-        resolve: (keyid: string) => counterparty.resolver.resolve(keyid),
-        stop: () => {
-          throw new Error('resolver stop failed');
-        },
-      },
-      revocationChecker: {
-        checkKey: (keyid: string, agent: string) => counterparty.revocation.checkKey(keyid, agent),
-        stop: () => {
-          revocationStopped = true;
-        },
-      },
-    } as unknown as Partial<AdcpSigningModuleOptions>);
-    await app!.close();
-    app = undefined;
-    expect(revocationStopped).toBe(true);
-    expect(logger.text()).toMatch(
-      /shutdown: jwksResolver\.stop\(\) failed: .*resolver stop failed/,
-    );
-  });
+    it('is down when a pinned counterparty has no revocation list at all', async () => {
+      await startWithHealth({
+        revocationChecker: new InMemoryRevocationChecker({ clock: counterparty.clock }),
+      });
+      const state = await health();
+      expect(state.http).toBe(503);
+      expect(state.adcp.counterparties[0].revocation_list.state).toBe('never_fetched');
+    });
 
-  it('runs with plain-object sources that have only their lookup methods', async () => {
-    const memory = new InMemoryReplayStore();
-    const { app } = await start({
-      jwksResolver: { resolve: (keyid: string) => counterparty.resolver.resolve(keyid) },
-      revocationChecker: {
-        checkKey: (keyid: string, agent: string) => counterparty.revocation.checkKey(keyid, agent),
-      },
-      replayStore: {
-        isCapReached: (keyid: string, nowMs: number) => memory.isCapReached(keyid, nowMs),
-        checkAndInsert: (keyid: string, nonce: string, expiresAtMs: number, nowMs: number) =>
-          memory.checkAndInsert(keyid, nonce, expiresAtMs, nowMs),
-      },
-    } as unknown as Partial<AdcpSigningModuleOptions>);
-    expect(app.get(AdcpSigningService).primeStatus().state).toBe('primed');
-    const verified = await send(
-      app,
-      '/adcp/create_media_buy',
-      counterparty.sign('/adcp/create_media_buy'),
-    );
-    expect(verified.status).toBe(201);
-    expect(verified.body.signer.keyid).toBe('buyer-2026-a');
-    const state = await health();
-    expect(state.http).toBe(200);
-    expect(state.adcp.prime.state).toBe('primed');
+    it('still reports failed priming when only one of the two sources describes itself', async () => {
+      class UnreachableRevocationChecker extends RevocationChecker {
+        override checkKey() {
+          return 'stale' as const;
+        }
+        override async prime() {
+          throw new Error('revocation database unreachable');
+        }
+      }
+      await startWithHealth({
+        revocationChecker: new UnreachableRevocationChecker(),
+        primePolicy: 'degrade',
+      });
+      const state = await health();
+      expect(state.http).toBe(503);
+      expect(state.adcp.prime.state).toBe('failed');
+      expect(state.adcp.reasons).toEqual([
+        expect.stringContaining('priming failed: revocation list: revocation database unreachable'),
+      ]);
+    });
+
+    it('shows the replay store state without its error text, and a throwing health() as down', async () => {
+      class ReportingStore extends InMemoryReplayStore {
+        answer: () => Promise<ReplayStoreHealth | undefined> = async () => ({
+          backend: 'shared-cache',
+          state: 'down',
+          error: 'connect ECONNREFUSED 10.1.2.3:6379',
+        });
+        override health() {
+          return this.answer();
+        }
+      }
+      const store = new ReportingStore();
+      await startWithHealth({ replayStore: store });
+      const down = await health();
+      expect(down.http).toBe(503);
+      expect(down.adcp.replay_store).toEqual({ backend: 'shared-cache', state: 'down' });
+      expect(down.raw).not.toContain('ECONNREFUSED');
+      store.answer = async () => {
+        throw new Error('health probe crashed');
+      };
+      const crashed = await health();
+      expect(crashed.http).toBe(503);
+      expect(crashed.adcp.replay_store).toEqual({ backend: 'ReportingStore', state: 'down' });
+      expect(crashed.raw).not.toContain('crashed');
+      store.answer = async () => ({ state: 'up' }) as never; // no backend: outside the contract
+      expect((await health()).adcp.replay_store).toEqual({
+        backend: 'ReportingStore',
+        state: 'down',
+      });
+      store.answer = async () => undefined; // a store that cannot fail
+      expect((await health()).http).toBe(200);
+    });
+
+    it('shuts every source down even when one of them fails to stop', async () => {
+      let revocationStopped = false;
+      const { logger } = await startWithHealth({
+        jwksResolver: {
+          resolve: (keyid: string) => counterparty.resolver.resolve(keyid),
+          stop: () => {
+            throw new Error('resolver stop failed');
+          },
+        },
+        revocationChecker: {
+          checkKey: (keyid: string, agent: string) =>
+            counterparty.revocation.checkKey(keyid, agent),
+          stop: () => {
+            revocationStopped = true;
+          },
+        },
+      } as unknown as Partial<AdcpSigningModuleOptions>);
+      await app!.close();
+      app = undefined;
+      expect(revocationStopped).toBe(true);
+      expect(logger.text()).toMatch(
+        /shutdown: jwksResolver\.stop\(\) failed: .*resolver stop failed/,
+      );
+    });
+
+    it('runs with plain-object sources that have only their lookup methods', async () => {
+      const memory = new InMemoryReplayStore();
+      const { app } = await startWithHealth({
+        jwksResolver: { resolve: (keyid: string) => counterparty.resolver.resolve(keyid) },
+        revocationChecker: {
+          checkKey: (keyid: string, agent: string) =>
+            counterparty.revocation.checkKey(keyid, agent),
+        },
+        replayStore: {
+          isCapReached: (keyid: string, nowMs: number) => memory.isCapReached(keyid, nowMs),
+          checkAndInsert: (keyid: string, nonce: string, expiresAtMs: number, nowMs: number) =>
+            memory.checkAndInsert(keyid, nonce, expiresAtMs, nowMs),
+        },
+      } as unknown as Partial<AdcpSigningModuleOptions>);
+      expect(app.get(AdcpSigningService).primeStatus().state).toBe('primed');
+      const verified = await send(
+        app,
+        '/adcp/create_media_buy',
+        counterparty.sign('/adcp/create_media_buy'),
+      );
+      expect(verified.status).toBe(201);
+      expect(verified.body.signer.keyid).toBe('buyer-2026-a');
+      const state = await health();
+      expect(state.http).toBe(200);
+      expect(state.adcp.prime.state).toBe('primed');
+    });
   });
 });
 

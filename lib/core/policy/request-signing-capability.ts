@@ -40,6 +40,11 @@ export interface ResolvedSigningCapability {
 }
 
 const OPERATION_NAME = /^[a-z][a-z0-9_]*$/;
+
+/** Whether `name` has the syntax of an AdCP operation name (not whether AdCP defines it). */
+export function hasOperationNameSyntax(name: unknown): name is string {
+  return typeof name === 'string' && OPERATION_NAME.test(name);
+}
 const PROTOCOL_METHOD = /^[a-z][a-z0-9_]*\/[a-z][a-z0-9_]*$/;
 
 /** Options of {@link resolveSigningCapability}. */
@@ -103,7 +108,7 @@ function definedOperationNames(options: SigningCapabilityOptions): ReadonlySet<s
   }
   const names = new Set(ADCP_OPERATION_NAMES);
   for (const name of additional as unknown[]) {
-    if (typeof name !== 'string' || !OPERATION_NAME.test(name)) {
+    if (!hasOperationNameSyntax(name)) {
       throw new AdcpSigningConfigurationError(
         'additionalOperationNames',
         `${JSON.stringify(name)} is not an AdCP operation name (lower-case snake_case, no "/")`,

@@ -5,9 +5,10 @@ import { InMemoryReplayStore } from '../../core/in-memory-replay.store.js';
 import { InMemoryRevocationChecker } from '../../core/in-memory-revocation.checker.js';
 import type { AdcpJwk } from '../../core/jwk.interface.js';
 import { decidePostParse, type PostParseFacts } from '../../core/policy/post-parse-policy.js';
-import type {
-  RequestSigningCapability,
-  SigningListMode,
+import {
+  hasOperationNameSyntax,
+  type RequestSigningCapability,
+  type SigningListMode,
 } from '../../core/policy/request-signing-capability.js';
 import { RequestAuthenticator } from '../../core/request-authenticator.js';
 import { RequestSignatureVerifier } from '../../core/request-signature.verifier.js';
@@ -417,10 +418,7 @@ function operationNamesOf(capability: RequestSigningCapability | undefined): str
   const lists = [capability.required_for, capability.warn_for, capability.supported_for];
   return lists.flatMap((list) =>
     Array.isArray(list)
-      ? list.filter((name): name is string => typeof name === 'string' && OPERATION_NAME.test(name))
+      ? list.filter(hasOperationNameSyntax) // anything else is left for the capability check
       : [],
   );
 }
-
-/** The syntax `additionalOperationNames` accepts; anything else is left for the capability check. */
-const OPERATION_NAME = /^[a-z][a-z0-9_]*$/;
