@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { JwksResolver } from '../core/jwks-resolver.interface.js';
 import { ReplayStore } from '../core/replay-store.interface.js';
 import { RevocationChecker } from '../core/revocation-checker.interface.js';
@@ -18,6 +19,7 @@ import {
 } from './adcp-signing.module-definition.js';
 import { AdcpSigningService } from './adcp-signing.service.js';
 import { SignedRequestGuard } from './signed-request.guard.js';
+import { SignedRequestRoutesValidator } from './signed-request-routes.validator.js';
 
 /**
  * Verifies AdCP RFC 9421 signed requests. `AdcpSigningModule.forRoot(options)` or
@@ -27,6 +29,8 @@ import { SignedRequestGuard } from './signed-request.guard.js';
  * `AdcpSigningEvents` and `SignedRequestGuard`.
  */
 @Module({
+  // DiscoveryModule: SignedRequestRoutesValidator checks every @SignedRequest() operation at start-up.
+  imports: [DiscoveryModule],
   providers: [
     resolvedOptionsProvider,
     remoteSourcesProvider,
@@ -37,6 +41,7 @@ import { SignedRequestGuard } from './signed-request.guard.js';
     AdcpSigningEvents,
     AdcpSigningService,
     SignedRequestGuard,
+    SignedRequestRoutesValidator,
   ],
   exports: [
     ADCP_SIGNING_MODULE_OPTIONS,

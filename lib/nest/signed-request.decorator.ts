@@ -9,7 +9,8 @@ import { SignedRequestGuard } from './signed-request.guard.js';
 export interface SignedRequestOptions {
   /**
    * The AdCP operation the route serves (e.g. `create_media_buy`). Default: taken from the path
-   * (`/adcp/<op>`) or from a JSON-RPC `tools/call` body, as §d.2 says.
+   * (`/adcp/<op>`) or from a JSON-RPC `tools/call` body, as §d.2 says. The decorator checks the syntax;
+   * the module checks at start-up that AdCP defines the name (`SignedRequestRoutesValidator`).
    */
   operation?: string;
   /**

@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'n
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { type INestApplication, Injectable, Module } from '@nestjs/common';
+import { Controller, type INestApplication, Injectable, Module, Post, Scope } from '@nestjs/common';
 import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import request from 'supertest';
@@ -20,6 +20,7 @@ import type { AdcpSigningOptionsFactory } from '../../lib/nest/adcp-signing.modu
 import type { AdcpSigningModuleOptions } from '../../lib/nest/adcp-signing.options.js';
 import { AdcpSigningService } from '../../lib/nest/adcp-signing.service.js';
 import type { CounterpartyHealth } from '../../lib/nest/adcp-signing-health.report.js';
+import { SignedRequest as SignedRequestRoute } from '../../lib/nest/signed-request.decorator.js';
 import type { RemoteJwksResolver } from '../../lib/network/remote-jwks.resolver.js';
 import type { RemoteRevocationChecker } from '../../lib/network/remote-revocation.checker.js';
 import { ManualScheduler } from '../../lib/network/scheduler.js';
@@ -1090,6 +1091,73 @@ describe('AdcpSigningModule.forRootAsync', () => {
         }),
       ),
     ).rejects.toThrow(/capability\.required_for: "tasks\/cancel" is not an AdCP operation name/);
+  });
+
+  describe('@SignedRequest({ operation }) names', () => {
+    // A typo there is in no capability list, so the route would quietly accept unsigned requests.
+    @Controller('typo')
+    class TypoController {
+      @Post()
+      @SignedRequestRoute({ operation: 'create_mediabuy' })
+      create() {
+        return { ok: true };
+      }
+    }
+    @SignedRequestRoute({ operation: 'get_product' })
+    @Controller({ path: 'scoped', scope: Scope.REQUEST })
+    class RequestScopedController {
+      @Post()
+      list() {
+        return { ok: true };
+      }
+    }
+    @Controller('future')
+    class FutureOperationController {
+      @Post()
+      @SignedRequestRoute({ operation: 'create_media_plan' })
+      create() {
+        return { ok: true };
+      }
+    }
+    const boot = (
+      controllers: NonNullable<Parameters<typeof createTestApp>[2]>['controllers'],
+      additionalOperationNames?: string[],
+    ) => {
+      const counterparty = new StaticCounterparty();
+      return createTestApp(
+        'express',
+        AdcpSigningModule.forRoot({
+          capability: { supported: true, required_for: ['create_media_buy'] },
+          jwksResolver: counterparty.resolver,
+          revocationChecker: counterparty.revocation,
+          ...(additionalOperationNames ? { additionalOperationNames } : {}),
+        }),
+        { controllers },
+      );
+    };
+
+    it('stops the boot naming the handler and the closest defined name', async () => {
+      await expect(boot([MediaBuyController, TypoController])).rejects.toThrow(
+        '@SignedRequest().operation on TypoController.create: "create_mediabuy" is not an operation ' +
+          'the AdCP spec defines (did you mean "create_media_buy"?)',
+      );
+    });
+
+    it('checks controller-level options, request-scoped controllers included', async () => {
+      await expect(boot([RequestScopedController])).rejects.toThrow(
+        '@SignedRequest().operation on RequestScopedController: "get_product" is not an operation ' +
+          'the AdCP spec defines (did you mean "get_products"?)',
+      );
+    });
+
+    it('admits a name from additionalOperationNames, and every defined name', async () => {
+      await expect(boot([FutureOperationController])).rejects.toThrow(/create_media_plan/);
+      const { app } = await boot(
+        [MediaBuyController, FutureOperationController],
+        ['create_media_plan'],
+      );
+      await app.close();
+    });
   });
 });
 

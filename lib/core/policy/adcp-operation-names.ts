@@ -128,6 +128,19 @@ export function closestOperationName(name: string): string | undefined {
   return best;
 }
 
+/**
+ * Why `name` (syntactically an operation name) is refused where only AdCP-defined names may appear: the
+ * closest defined name when there is one, and where a newer release's name goes.
+ */
+export function undefinedOperationNameMessage(name: string): string {
+  const suggestion = closestOperationName(name);
+  return (
+    `${JSON.stringify(name)} is not an operation the AdCP spec defines` +
+    (suggestion !== undefined ? ` (did you mean ${JSON.stringify(suggestion)}?)` : '') +
+    '; an operation from an AdCP release newer than this library goes in additionalOperationNames'
+  );
+}
+
 /** Levenshtein distance, or any value >= `limit` once it is certain to reach it. */
 function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) >= limit) return limit;

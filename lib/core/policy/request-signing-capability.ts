@@ -1,5 +1,5 @@
 import type { ContentDigestPolicy, SigningProfileVersion } from '../verifier-options.interface.js';
-import { ADCP_OPERATION_NAMES, closestOperationName } from './adcp-operation-names.js';
+import { ADCP_OPERATION_NAMES, undefinedOperationNameMessage } from './adcp-operation-names.js';
 import { AdcpSigningConfigurationError } from './configuration.error.js';
 
 /**
@@ -83,12 +83,9 @@ function readList(
     }
     if (definedNames !== undefined && !definedNames.has(name)) {
       // §d.2: only names the AdCP spec defines (a typo would leave the real operation unenforced).
-      const suggestion = closestOperationName(name);
       throw new AdcpSigningConfigurationError(
         `request_signing.${field}`,
-        `${JSON.stringify(name)} is not an operation the AdCP spec defines` +
-          (suggestion !== undefined ? ` (did you mean ${JSON.stringify(suggestion)}?)` : '') +
-          '; an operation from an AdCP release newer than this library goes in additionalOperationNames',
+        undefinedOperationNameMessage(name),
       );
     }
     names.add(name);
@@ -96,8 +93,11 @@ function readList(
   return names;
 }
 
-/** The registry plus the configured additions, each checked against the operation-name syntax. */
-function definedOperationNames(options: SigningCapabilityOptions): ReadonlySet<string> {
+/**
+ * The operation names the capability lists (and `@SignedRequest({ operation })`) may use: the registry
+ * plus the configured additions, each checked against the operation-name syntax.
+ */
+export function definedOperationNames(options: SigningCapabilityOptions): ReadonlySet<string> {
   const additional = options.additionalOperationNames;
   if (additional === undefined) return ADCP_OPERATION_NAMES;
   if (!Array.isArray(additional)) {
