@@ -10,7 +10,10 @@ import {
   type RequestSigningCapability,
   type SigningListMode,
 } from '../../core/policy/request-signing-capability.js';
-import { RequestAuthenticator } from '../../core/request-authenticator.js';
+import {
+  type AuthenticationOutcome,
+  RequestAuthenticator,
+} from '../../core/request-authenticator.js';
 import { RequestSignatureVerifier } from '../../core/request-signature.verifier.js';
 import { SignatureVerificationError } from '../../core/signature-verification.error.js';
 import { normalizeHeaderNames } from '../../core/signed-request.interface.js';
@@ -54,7 +57,12 @@ interface RequestVector {
     };
   };
   expected_signature_base?: string;
-  expected_outcome: { success: boolean; error_code?: string; failed_step?: unknown };
+  expected_outcome: {
+    success: boolean;
+    error_code?: string;
+    failed_step?: unknown;
+    verified_label?: string;
+  };
 }
 
 /**
@@ -65,10 +73,21 @@ interface RequestVector {
 export async function runConformance(directory: string): Promise<ConformanceCaseResult[]> {
   const files = (await listJsonFiles(directory)).sort();
   const keysFile = join(directory, 'keys.json');
-  const keys = files.includes(keysFile)
-    ? ((JSON.parse(await readFile(keysFile, 'utf8')) as { keys: AdcpJwk[] }).keys ?? [])
-    : [];
   const results: ConformanceCaseResult[] = [];
+  let keys: readonly AdcpJwk[] = [];
+  if (files.includes(keysFile)) {
+    try {
+      keys = readKeys(JSON.parse(await readFile(keysFile, 'utf8')));
+    } catch (error) {
+      // Reported as a failed case; the vectors that name its keys then fail with key_unknown too.
+      results.push({
+        passed: false,
+        name: 'keys.json',
+        expected: 'a JWKS of test keys',
+        got: errorText(error),
+      });
+    }
+  }
   for (const file of files) {
     if (file === keysFile) continue;
     const name = relative(directory, file);
@@ -76,7 +95,7 @@ export async function runConformance(directory: string): Promise<ConformanceCase
     try {
       document = JSON.parse(await readFile(file, 'utf8'));
     } catch (error) {
-      results.push({ passed: false, name, expected: 'readable JSON', got: String(error) });
+      results.push({ passed: false, name, expected: 'readable JSON', got: errorText(error) });
       continue;
     }
     if (isRequestVector(document)) {
@@ -102,10 +121,11 @@ export async function runConformance(directory: string): Promise<ConformanceCase
 
 /** Formats results as the CLI prints them, ending with `N passed, M failed`. */
 export function formatConformanceReport(results: readonly ConformanceCaseResult[]): string {
+  // One line per case: a note (only shown on failure) is JSON-quoted onto the same line.
   const lines = results.map(
     (r) =>
       `${r.passed ? 'PASS' : 'FAIL'} ${r.name} expected=${r.expected} got=${r.got}` +
-      (r.note && !r.passed ? `\n     ${r.note.replace(/\n/g, '\n     ')}` : ''),
+      (r.note && !r.passed ? ` note=${JSON.stringify(r.note)}` : ''),
   );
   const passed = results.filter((r) => r.passed).length;
   lines.push(`${passed} passed, ${results.length - passed} failed`);
@@ -118,9 +138,12 @@ async function runRequestVector(
   keys: readonly AdcpJwk[],
   directory: string,
 ): Promise<ConformanceCaseResult> {
-  const expected = vector.expected_outcome.success
-    ? 'success'
-    : String(vector.expected_outcome.error_code);
+  const problems = requestVectorProblems(vector);
+  const expected = describeExpectedOutcome(vector.expected_outcome);
+  if (problems.length > 0) {
+    // A field the harness cannot apply or grade must never let a case pass unnoticed.
+    return { passed: false, name, expected, got: `uninterpretable vector: ${problems.join('; ')}` };
+  }
   try {
     const profile = profileOf(vector, name, directory);
     const clock = new ManualClock(vector.reference_now * 1000);
@@ -189,10 +212,7 @@ async function runRequestVector(
       // Harness convention: an Authorization header stands for a valid fallback credential.
       { fallbackAuthenticated: headers['authorization'] !== undefined },
     );
-    const got =
-      outcome.action === 'accept' && outcome.authenticationSource === 'signature'
-        ? 'success'
-        : (outcome.errorCode ?? outcome.action);
+    const got = describeOutcome(outcome, vector.expected_outcome);
     let note = outcome.error
       ? `step ${String(outcome.error.failedStep)}: ${outcome.error.message}`
       : undefined;
@@ -201,7 +221,7 @@ async function runRequestVector(
       computedBase === undefined ||
       computedBase === vector.expected_signature_base;
     if (!baseMatches) {
-      note = `signature base differs\n  expected: ${JSON.stringify(vector.expected_signature_base)}\n  computed: ${JSON.stringify(computedBase)}`;
+      note = `signature base differs; expected ${JSON.stringify(vector.expected_signature_base)}, computed ${JSON.stringify(computedBase)}`;
     }
     return {
       passed: got === expected && baseMatches,
@@ -211,8 +231,215 @@ async function runRequestVector(
       ...(note ? { note } : {}),
     };
   } catch (error) {
-    return { passed: false, name, expected, got: `exception: ${String(error)}` };
+    return { passed: false, name, expected, got: `exception: ${errorText(error)}` };
   }
+}
+
+/**
+ * What the vector expects, in the form {@link describeOutcome} reports: `success` or the error code,
+ * with `;step=` and `;label=` when the vector states them.
+ */
+function describeExpectedOutcome(expected: RequestVector['expected_outcome']): string {
+  if (typeof expected !== 'object' || expected === null) return 'an expected_outcome';
+  const head = expected.success === true ? 'success' : String(expected.error_code);
+  return (
+    head +
+    (expected.failed_step !== undefined ? `;step=${String(expected.failed_step)}` : '') +
+    (expected.verified_label !== undefined ? `;label=${String(expected.verified_label)}` : '')
+  );
+}
+
+/**
+ * The authenticator's answer in the vector's terms. Only a request accepted on its signature is
+ * `success`, and only a rejection reports its bare code: a warn-mode pass (`accept_with_warning`) or a
+ * failure left to another authenticator (`reject_unauthenticated`) also carry a code, for monitoring,
+ * but are reported with their action so they can never match an expected rejection.
+ */
+function describeOutcome(
+  outcome: AuthenticationOutcome,
+  expected: RequestVector['expected_outcome'],
+): string {
+  let head: string;
+  if (outcome.action === 'accept' && outcome.authenticationSource === 'signature') {
+    head = 'success';
+  } else if (outcome.action === 'reject') {
+    head = String(outcome.errorCode);
+  } else {
+    head = `${outcome.action}(${outcome.errorCode ?? outcome.authenticationSource ?? 'none'})`;
+  }
+  const step =
+    expected.failed_step !== undefined && outcome.error !== undefined
+      ? `;step=${String(outcome.error.failedStep)}`
+      : '';
+  const label =
+    expected.verified_label !== undefined && outcome.signer !== undefined
+      ? `;label=${outcome.signer.label}`
+      : '';
+  return head + step + label;
+}
+
+/** Top-level request-vector fields the harness applies or grades. */
+const MAPPED_VECTOR_FIELDS = new Set([
+  'signing_profile_version',
+  'reference_now',
+  'request',
+  'verifier_capability',
+  'jwks_ref',
+  'jwks_override',
+  'test_harness_state',
+  'expected_signature_base',
+  'expected_outcome',
+]);
+/**
+ * Fields that describe a vector without changing what a white-box harness does: `requires_contract` and
+ * `side_effects` tell black-box runners how to stage stateful vectors, which `test_harness_state`
+ * replaces here.
+ */
+const INFORMATIONAL_VECTOR_FIELDS = new Set([
+  'name',
+  'description',
+  'spec_reference',
+  '$comment',
+  'requires_contract',
+  'side_effects',
+]);
+const REQUEST_FIELDS = new Set(['method', 'url', 'headers', 'body']);
+const EXPECTED_OUTCOME_FIELDS = new Set(['success', 'error_code', 'failed_step', 'verified_label']);
+const HARNESS_STATE_FIELDS = new Set([
+  '$comment',
+  'replay_cache_entries',
+  'replay_cache_per_keyid_cap_hit',
+  'revocation_list',
+]);
+const CAPABILITY_FIELDS = new Set([
+  'supported',
+  'covers_content_digest',
+  'supported_for',
+  'warn_for',
+  'required_for',
+  'protocol_methods_supported_for',
+  'protocol_methods_warn_for',
+  'protocol_methods_required_for',
+]);
+const REVOCATION_LIST_FIELDS = new Set([
+  'issuer',
+  'updated',
+  'next_update',
+  'revoked_kids',
+  'revoked_jtis',
+]);
+const REPLAY_ENTRY_FIELDS = new Set(['keyid', 'nonce', 'ttl_seconds']);
+
+/**
+ * Why the harness cannot run or grade `vector` faithfully: unknown fields at any level it reads, and
+ * values of the wrong type. Empty when the vector is fully understood.
+ */
+function requestVectorProblems(vector: RequestVector): string[] {
+  const problems: string[] = [];
+  const unknown = (value: unknown, allowed: ReadonlySet<string>, path: string) => {
+    if (!isObject(value)) {
+      problems.push(`${path} is not an object`);
+      return;
+    }
+    for (const field of Object.keys(value)) {
+      if (!allowed.has(field)) problems.push(`unmapped field ${path}.${field}`);
+    }
+  };
+  const record = vector as unknown as Record<string, unknown>;
+  for (const field of Object.keys(record)) {
+    if (!MAPPED_VECTOR_FIELDS.has(field) && !INFORMATIONAL_VECTOR_FIELDS.has(field)) {
+      problems.push(`unmapped field ${field}`);
+    }
+  }
+  if (typeof vector.reference_now !== 'number' || !Number.isFinite(vector.reference_now)) {
+    problems.push('reference_now is not a number');
+  }
+  unknown(vector.request, REQUEST_FIELDS, 'request');
+  if (isObject(vector.request)) {
+    const { method, url, headers, body } = vector.request;
+    if (typeof method !== 'string' || typeof url !== 'string') {
+      problems.push('request.method and request.url must be strings');
+    }
+    if (!isObject(headers) || Object.values(headers).some((v) => typeof v !== 'string')) {
+      problems.push('request.headers must map names to strings');
+    }
+    if (body !== undefined && typeof body !== 'string')
+      problems.push('request.body is not a string');
+  }
+  unknown(vector.expected_outcome, EXPECTED_OUTCOME_FIELDS, 'expected_outcome');
+  if (isObject(vector.expected_outcome)) {
+    const { success, error_code } = vector.expected_outcome;
+    if (success !== true && success !== false)
+      problems.push('expected_outcome.success is not a boolean');
+    if (success === true && error_code !== undefined) {
+      problems.push('expected_outcome has both success and an error_code');
+    }
+    if (success === false && typeof error_code !== 'string') {
+      problems.push('expected_outcome.error_code is missing');
+    }
+  }
+  if (vector.verifier_capability !== undefined) {
+    unknown(vector.verifier_capability, CAPABILITY_FIELDS, 'verifier_capability');
+  }
+  if (vector.jwks_ref !== undefined && !Array.isArray(vector.jwks_ref)) {
+    problems.push('jwks_ref is not an array');
+  }
+  if (vector.jwks_override !== undefined && !Array.isArray(vector.jwks_override?.keys)) {
+    problems.push('jwks_override.keys is not an array');
+  }
+  if (
+    vector.expected_signature_base !== undefined &&
+    typeof vector.expected_signature_base !== 'string'
+  ) {
+    problems.push('expected_signature_base is not a string');
+  }
+  const state = vector.test_harness_state;
+  if (state !== undefined) {
+    unknown(state, HARNESS_STATE_FIELDS, 'test_harness_state');
+    if (isObject(state)) {
+      if (state.revocation_list !== undefined) {
+        unknown(
+          state.revocation_list,
+          REVOCATION_LIST_FIELDS,
+          'test_harness_state.revocation_list',
+        );
+      }
+      if (state.replay_cache_per_keyid_cap_hit !== undefined) {
+        unknown(
+          state.replay_cache_per_keyid_cap_hit,
+          new Set(['keyid']),
+          'test_harness_state.replay_cache_per_keyid_cap_hit',
+        );
+      }
+      const entries = state.replay_cache_entries;
+      if (entries !== undefined) {
+        if (!Array.isArray(entries))
+          problems.push('test_harness_state.replay_cache_entries is not an array');
+        else {
+          entries.forEach((entry, i) => {
+            unknown(entry, REPLAY_ENTRY_FIELDS, `test_harness_state.replay_cache_entries[${i}]`);
+          });
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The test keys of `keys.json`: `{ keys: [...] }` with an object per key. */
+function readKeys(document: unknown): AdcpJwk[] {
+  if (!isObject(document) || !Array.isArray(document.keys) || !document.keys.every(isObject)) {
+    throw new TypeError('keys.json is not { "keys": [ { …JWK… } ] }');
+  }
+  return document.keys as unknown as AdcpJwk[];
 }
 
 interface CanonicalizationCase {
@@ -221,6 +448,7 @@ interface CanonicalizationCase {
   expected_target_uri?: string;
   expected_authority?: string;
   reject?: boolean;
+  reject_reason?: string;
   expected_error_code?: string;
 }
 
@@ -232,6 +460,10 @@ function runCanonicalizationCase(
   const expected = testCase.reject
     ? String(testCase.expected_error_code ?? 'request_target_uri_malformed')
     : `${testCase.expected_target_uri} ${testCase.expected_authority}`;
+  const problems = canonicalizationCaseProblems(testCase);
+  if (problems.length > 0) {
+    return { passed: false, name, expected, got: `uninterpretable case: ${problems.join('; ')}` };
+  }
   try {
     const result = canonicalizeTargetUri(testCase.input_url);
     const got = `${result.targetUri} ${result.authority}`;
@@ -241,6 +473,51 @@ function runCanonicalizationCase(
       error instanceof SignatureVerificationError ? error.code : `exception: ${String(error)}`;
     return { passed: testCase.reject === true && got === expected, name, expected, got };
   }
+}
+
+const CANONICALIZATION_CASE_FIELDS = new Set([
+  'name',
+  'rule',
+  '$comment',
+  'input_url',
+  'expected_target_uri',
+  'expected_authority',
+  'reject',
+  'reject_reason',
+  'expected_error_code',
+]);
+
+/** Unknown fields, wrong types and contradictions that would make a canonicalization case ungradable. */
+function canonicalizationCaseProblems(testCase: CanonicalizationCase): string[] {
+  const problems = Object.keys(testCase)
+    .filter((field) => !CANONICALIZATION_CASE_FIELDS.has(field))
+    .map((field) => `unmapped field ${field}`);
+  if (typeof testCase.input_url !== 'string') problems.push('input_url is not a string');
+  if (testCase.reject !== undefined && typeof testCase.reject !== 'boolean') {
+    problems.push('reject is not a boolean');
+  }
+  if (testCase.reject === true) {
+    if (testCase.expected_target_uri !== undefined || testCase.expected_authority !== undefined) {
+      problems.push('a rejected case also expects a canonical form');
+    }
+    if (
+      testCase.expected_error_code !== undefined &&
+      typeof testCase.expected_error_code !== 'string'
+    ) {
+      problems.push('expected_error_code is not a string');
+    }
+  } else {
+    if (
+      typeof testCase.expected_target_uri !== 'string' ||
+      typeof testCase.expected_authority !== 'string'
+    ) {
+      problems.push('expected_target_uri and expected_authority must both be strings');
+    }
+    if (testCase.expected_error_code !== undefined || testCase.reject_reason !== undefined) {
+      problems.push('an accepted case also expects an error');
+    }
+  }
+  return problems;
 }
 
 interface PolicyCase {
@@ -302,8 +579,16 @@ function runPolicyCase(file: string, testCase: PolicyCase): ConformanceCaseResul
   if (unmapped.length > 0) {
     return { passed: false, name, expected, got: `unmapped fields: ${unmapped.join(', ')}` };
   }
+  const problems = policyCaseProblems(testCase);
+  if (problems.length > 0) {
+    return { passed: false, name, expected, got: `uninterpretable case: ${problems.join('; ')}` };
+  }
   const facts: PostParseFacts = {
-    endpointProfile: testCase.endpoint_profile === '3.1' ? '3.1' : '3.2',
+    // AdCP 3.0 and 3.1 share the legacy wire profile (as for request vectors, see profileOf).
+    endpointProfile:
+      testCase.endpoint_profile === undefined || testCase.endpoint_profile === '3.2'
+        ? '3.2'
+        : '3.1',
     legacyDigestPolicy: testCase.legacy_digest_policy as PostParseFacts['legacyDigestPolicy'],
     mode: testCase.mode as SigningListMode | undefined,
     hasBody: testCase.has_body === true,
@@ -326,6 +611,62 @@ function runPolicyCase(file: string, testCase: PolicyCase): ConformanceCaseResul
     exp.verified_signer_identity === undefined ? undefined : decision.verifiedSignerIdentity,
   );
   return { passed: got === expected, name, expected, got };
+}
+
+const POLICY_ENUMS: Readonly<Record<string, readonly string[]>> = {
+  endpoint_profile: ['3.2', '3.1', '3.0'],
+  mode: [
+    'required_for',
+    'warn_for',
+    'supported_for',
+    'protocol_methods_required_for',
+    'protocol_methods_warn_for',
+    'protocol_methods_supported_for',
+  ],
+  legacy_digest_policy: ['required', 'either', 'forbidden'],
+  signature_header_state: ['well_formed', 'malformed_pair'],
+};
+const POLICY_BOOLEANS = [
+  'has_body',
+  'signature_present',
+  'covers_content_digest',
+  'digest_matches_body',
+  'cryptographic_signature_valid',
+  'fallback_auth_valid',
+  'webhook_authentication_present',
+] as const;
+const POLICY_EXPECTED_FIELDS = new Set([
+  'action',
+  'error_code',
+  'authentication_source',
+  'verified_signer_identity',
+]);
+const POLICY_ACTIONS = ['accept', 'accept_with_warning', 'reject', 'reject_unauthenticated'];
+
+/** Values a policy case states that the decision function cannot take as they are (never coerced). */
+function policyCaseProblems(testCase: PolicyCase): string[] {
+  const problems: string[] = [];
+  const record = testCase as unknown as Record<string, unknown>;
+  for (const [field, allowed] of Object.entries(POLICY_ENUMS)) {
+    const value = record[field];
+    if (value !== undefined && !allowed.includes(value as string)) {
+      problems.push(`${field} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+    }
+  }
+  for (const field of POLICY_BOOLEANS) {
+    const value = record[field];
+    if (value !== undefined && typeof value !== 'boolean')
+      problems.push(`${field} is not a boolean`);
+  }
+  const expected = testCase.expected;
+  if (!isObject(expected)) return [...problems, 'expected is not an object'];
+  for (const field of Object.keys(expected)) {
+    if (!POLICY_EXPECTED_FIELDS.has(field)) problems.push(`unmapped field expected.${field}`);
+  }
+  if (!POLICY_ACTIONS.includes(expected.action)) {
+    problems.push(`expected.action ${JSON.stringify(expected.action)} is not a known action`);
+  }
+  return problems;
 }
 
 function describeDecision(
