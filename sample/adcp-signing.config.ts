@@ -31,7 +31,10 @@ export interface SampleSigningConfig {
   extraCaCertificates: string[];
   /** `ADCP_REDIS_URL`: share the replay store through Redis (several instances); default in-memory. */
   redisUrl?: string;
-  /** `ADCP_REPLAY_PER_KEYID_CAP`: replay entries per keyid before `rate_abuse` (default 1,000,000). */
+  /**
+   * `ADCP_REPLAY_PER_KEYID_CAP`: live replay entries per keyid before `request_signature_rate_abuse`
+   * (default 1,000,000), for the in-memory and the Redis store alike.
+   */
   replayPerKeyidCap?: number;
 }
 
@@ -59,11 +62,10 @@ export function readSigningConfig(env: Env = process.env): SampleSigningConfig {
       `ADCP_PRIME_POLICY must be fail, degrade or lazy, got ${JSON.stringify(primePolicy)}`,
     );
   }
-  const caFile = nonEmpty(env.ADCP_EXTRA_CA_FILE);
   return {
-    agentUrl: nonEmpty(env.ADCP_COUNTERPARTY_AGENT_URL),
-    jwksUri: nonEmpty(env.ADCP_COUNTERPARTY_JWKS_URI),
-    revocationListUrl: nonEmpty(env.ADCP_COUNTERPARTY_REVOCATION_URL),
+    agentUrl: webUrl(env, 'ADCP_COUNTERPARTY_AGENT_URL'),
+    jwksUri: webUrl(env, 'ADCP_COUNTERPARTY_JWKS_URI'),
+    revocationListUrl: webUrl(env, 'ADCP_COUNTERPARTY_REVOCATION_URL'),
     profile,
     requiredFor: list(env.ADCP_REQUIRED_FOR ?? 'create_media_buy'),
     warnFor: list(env.ADCP_WARN_FOR ?? ''),
@@ -72,17 +74,19 @@ export function readSigningConfig(env: Env = process.env): SampleSigningConfig {
     publicOrigin: env.ADCP_PUBLIC_ORIGIN ? list(env.ADCP_PUBLIC_ORIGIN) : undefined,
     trustForwardedProto: flag(env, 'ADCP_TRUST_FORWARDED_PROTO'),
     allowInsecureDevelopmentFetches: flag(env, 'ADCP_DEV_INSECURE_FETCH'),
-    extraCaCertificates: caFile ? [readFileSync(caFile, 'utf8')] : [],
-    redisUrl: nonEmpty(env.ADCP_REDIS_URL),
+    extraCaCertificates: caCertificates(env, 'ADCP_EXTRA_CA_FILE'),
+    redisUrl: redisUrl(env, 'ADCP_REDIS_URL'),
     replayPerKeyidCap: positiveInteger(env, 'ADCP_REPLAY_PER_KEYID_CAP'),
   };
 }
 
 /** Reads the listener configuration. */
 export function readServerConfig(env: Env = process.env): SampleServerConfig {
-  const port = Number(env.PORT ?? '3000');
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
+  const rawPort = env.PORT ?? '3000';
+  // Digits only: Number() would read "" as 0 (a random port), "0x50" as 80 and "1e3" as 1000.
+  const port = /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535)) {
+    throw new Error(`PORT must be a port number (0–65535), got ${JSON.stringify(env.PORT)}`);
   }
   const adapter = env.ADCP_HTTP_ADAPTER ?? 'express';
   if (adapter !== 'express' && adapter !== 'fastify') {
@@ -116,9 +120,64 @@ function flag(env: Env, name: string): boolean {
 function positiveInteger(env: Env, name: string): number | undefined {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
+  // Digits only (no "1e3", "0x10"), and exact: past 2^53 two different inputs read as one number.
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 1) {
     throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+/** An absolute http(s) URL; the library judges the rest (https only unless development fetches). */
+function webUrl(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new Error(`${name} must be an absolute https:// URL, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+/**
+ * A `redis://` or `rediss://` URL. ioredis itself reads almost anything as something: `garbage` as a host
+ * name, and the typo `redis//127.0.0.1:6379` as a Unix socket path, so a bad value would only show up
+ * as a replay store that is never reachable.
+ */
+function redisUrl(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ||
+    !url.hostname
+  ) {
+    throw new Error(
+      `${name} must be a redis:// or rediss:// URL with a host (e.g. redis://127.0.0.1:6379), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
+
+/** The PEM text of the file the variable names. */
+function caCertificates(env: Env, name: string): string[] {
+  const file = nonEmpty(env[name]);
+  if (file === undefined) return [];
+  try {
+    return [readFileSync(file, 'utf8')];
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new Error(`${name}: cannot read ${JSON.stringify(file)} (${reason})`);
+  }
 }

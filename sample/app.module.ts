@@ -1,8 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, type ConfigType } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Clock } from '../lib/core/clock.js';
+import { InMemoryReplayStore } from '../lib/core/in-memory-replay.store.js';
 import { AdcpSigningHealthModule } from '../lib/health/adcp-signing-health.module.js';
 import { AdcpSigningModule } from '../lib/nest/adcp-signing.module.js';
 import type { AdcpSigningModuleOptions } from '../lib/nest/adcp-signing.options.js';
@@ -12,6 +13,7 @@ import { adcpSigningConfig, type SampleSigningConfig } from './adcp-signing.conf
 import { HealthController } from './health.controller.js';
 import { MediaBuyController } from './media-buy.controller.js';
 import { MediaBuyService } from './media-buy.service.js';
+import { RedisConnectionModule, SAMPLE_REDIS } from './redis-connection.module.js';
 
 /** What the demo injects that no environment variable can carry. */
 export interface AppModuleOverrides {
@@ -19,14 +21,23 @@ export interface AppModuleOverrides {
   scheduler?: Scheduler;
 }
 
-/** Maps the `adcpSigning` config namespace onto the module options. */
+/**
+ * Maps the `adcpSigning` config namespace onto the module options. `redis` is the connection opened for
+ * `ADCP_REDIS_URL` ({@link RedisConnectionModule}), or `null`.
+ */
 export function signingOptionsFrom(
   config: SampleSigningConfig,
   overrides: AppModuleOverrides = {},
+  redis: Redis | null = null,
 ): AdcpSigningModuleOptions {
   if (config.agentUrl === undefined) {
     throw new Error('ADCP_COUNTERPARTY_AGENT_URL is not set (see the README, "Sample app")');
   }
+  if ((config.redisUrl === undefined) !== (redis === null)) {
+    throw new Error('ADCP_REDIS_URL and the Redis connection disagree (a bug in the sample)');
+  }
+  const cap =
+    config.replayPerKeyidCap === undefined ? {} : { perKeyidCap: config.replayPerKeyidCap };
   return {
     profile: config.profile,
     capability: {
@@ -50,14 +61,7 @@ export function signingOptionsFrom(
       extraCaCertificates: config.extraCaCertificates,
     },
     // Several instances must share one replay store: with ADCP_REDIS_URL they dedupe through Redis.
-    ...(config.redisUrl
-      ? {
-          replayStore: new RedisReplayStore(
-            new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
-            config.replayPerKeyidCap ? { perKeyidCap: config.replayPerKeyidCap } : {},
-          ),
-        }
-      : {}),
+    replayStore: redis !== null ? new RedisReplayStore(redis, cap) : new InMemoryReplayStore(cap),
     ...(overrides.clock ? { clock: overrides.clock } : {}),
     ...(overrides.scheduler ? { scheduler: overrides.scheduler } : {}),
   };
@@ -77,9 +81,10 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [adcpSigningConfig] }),
         AdcpSigningModule.forRootAsync({
-          inject: [adcpSigningConfig.KEY],
-          useFactory: (config: ConfigType<typeof adcpSigningConfig>) =>
-            signingOptionsFrom(config, overrides),
+          imports: [RedisConnectionModule],
+          inject: [adcpSigningConfig.KEY, SAMPLE_REDIS],
+          useFactory: (config: ConfigType<typeof adcpSigningConfig>, redis: Redis | null) =>
+            signingOptionsFrom(config, overrides, redis),
         }),
         TerminusModule,
         AdcpSigningHealthModule,

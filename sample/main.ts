@@ -1,7 +1,7 @@
 /**
- * `npm run sample`: the sample seller, configured from the environment (see the README). Without
- * `ADCP_COUNTERPARTY_AGENT_URL` it starts an embedded development counterparty on loopback and prints
- * where its signing key is, so a real client can sign requests.
+ * `npm run sample`: the sample seller, configured from the environment (see the README). With no
+ * counterparty configured at all, listening on loopback, it starts an embedded development counterparty
+ * and prints where its signing key is, so a real client can sign requests.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { systemClock } from '../lib/core/clock.js';
-import { readServerConfig } from './adcp-signing.config.js';
+import { readServerConfig, readSigningConfig } from './adcp-signing.config.js';
 import { AppModule, type AppModuleOverrides } from './app.module.js';
 import { LocalCounterparty } from './local-counterparty.js';
 
@@ -33,6 +33,8 @@ export async function createSampleApp(options: SampleAppOptions): Promise<INestA
   if (options.adapter === 'fastify') {
     const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), {
       rawBody: true,
+      // Start-up errors reach the caller (a clean message from `npm run sample`), not process.exit.
+      abortOnError: false,
       ...logger,
     });
     // Fastify answers 415 to content types it has no parser for; this one keeps the raw bytes too.
@@ -48,12 +50,50 @@ export async function createSampleApp(options: SampleAppOptions): Promise<INestA
   }
   const app = await NestFactory.create<NestExpressApplication>(module, {
     rawBody: true,
+    abortOnError: false,
     ...logger,
   });
   // Express would pass `application/*+json` on unparsed, with no rawBody (the guard then fails closed).
   app.useBodyParser('json', { type: ['application/json', 'application/*+json'] });
   app.enableShutdownHooks();
   return app;
+}
+
+/** Variables that configure a real counterparty: any of them means the embedded one must not start. */
+const COUNTERPARTY_VARIABLES = [
+  'ADCP_COUNTERPARTY_AGENT_URL',
+  'ADCP_COUNTERPARTY_JWKS_URI',
+  'ADCP_COUNTERPARTY_REVOCATION_URL',
+  'ADCP_DEV_INSECURE_FETCH',
+  'ADCP_EXTRA_CA_FILE',
+] as const;
+
+/**
+ * Whether the embedded development counterparty may start: only when nothing names a counterparty, the
+ * seller listens on loopback and NODE_ENV is not `production`. It trusts a key written to a temporary
+ * file and turns on insecure fetches, so a deployment that merely forgot a variable must fail instead
+ * (and one that set some of them must not have them silently replaced).
+ */
+export function embeddedCounterpartyRefusal(
+  env: Readonly<Record<string, string | undefined>>,
+  bindAddress: string,
+): string | undefined {
+  const set = COUNTERPARTY_VARIABLES.filter((name) => (env[name] ?? '').trim() !== '');
+  if (set.includes('ADCP_COUNTERPARTY_AGENT_URL')) return undefined; // a real counterparty: not needed
+  if (set.length > 0) {
+    return `ADCP_COUNTERPARTY_AGENT_URL is not set, but ${set.join(', ')} is: set the agent URL too`;
+  }
+  if (env.NODE_ENV === 'production') {
+    return 'ADCP_COUNTERPARTY_AGENT_URL is not set (the embedded development counterparty never starts with NODE_ENV=production)';
+  }
+  if (!isLoopback(bindAddress)) {
+    return `ADCP_COUNTERPARTY_AGENT_URL is not set (the embedded development counterparty only starts when BIND_ADDRESS is loopback, not ${JSON.stringify(bindAddress)})`;
+  }
+  return undefined;
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127(\.\d{1,3}){3}$/.test(address);
 }
 
 /** Starts a development counterparty on loopback and points the configuration at it. */
@@ -98,8 +138,14 @@ function removeOnExit(directory: string): void {
 
 export async function bootstrap(): Promise<INestApplication> {
   const server = readServerConfig();
-  // The embedded counterparty lives as long as the process.
-  if (!process.env.ADCP_COUNTERPARTY_AGENT_URL) await startEmbeddedCounterparty();
+  if (!process.env.ADCP_COUNTERPARTY_AGENT_URL?.trim()) {
+    const refusal = embeddedCounterpartyRefusal(process.env, server.bindAddress);
+    if (refusal !== undefined) throw new Error(refusal);
+    // The embedded counterparty lives as long as the process.
+    await startEmbeddedCounterparty();
+  }
+  // Validated here too, before Nest starts: a bad variable then fails with its message alone.
+  readSigningConfig();
   const app = await createSampleApp({ adapter: server.adapter });
   await app.listen(server.port, server.bindAddress);
   console.log(`Sample seller (${server.adapter}) listening on ${await app.getUrl()}`);

@@ -6,11 +6,12 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { ManualClock } from '../../lib/core/clock.js';
+import { InMemoryReplayStore } from '../../lib/core/in-memory-replay.store.js';
 import { ManualScheduler } from '../../lib/network/scheduler.js';
-import { readSigningConfig } from '../../sample/adcp-signing.config.js';
+import { readServerConfig, readSigningConfig } from '../../sample/adcp-signing.config.js';
 import { signingOptionsFrom } from '../../sample/app.module.js';
 import { LocalCounterparty } from '../../sample/local-counterparty.js';
-import { createSampleApp } from '../../sample/main.js';
+import { createSampleApp, embeddedCounterpartyRefusal } from '../../sample/main.js';
 import { ADAPTERS } from './support/nest-app.js';
 
 const ENV_NAMES = [
@@ -53,6 +54,84 @@ describe('sample configuration', () => {
     expect(() => readSigningConfig({ ADCP_DEV_INSECURE_FETCH: 'yes' })).toThrow(
       /ADCP_DEV_INSECURE_FETCH/,
     );
+  });
+
+  it('refuses malformed values with the variable name, never a coerced value', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { ADCP_COUNTERPARTY_AGENT_URL: 'not-a-url' },
+        /ADCP_COUNTERPARTY_AGENT_URL must be an absolute https/,
+      ],
+      [{ ADCP_COUNTERPARTY_JWKS_URI: 'ftp://buyer.example/jwks' }, /ADCP_COUNTERPARTY_JWKS_URI/],
+      [
+        { ADCP_EXTRA_CA_FILE: '/nonexistent/ca.pem' },
+        /ADCP_EXTRA_CA_FILE: cannot read "\/nonexistent\/ca.pem" \(ENOENT\)/,
+      ],
+      // ioredis would read these as a host name and as a Unix socket path.
+      [{ ADCP_REDIS_URL: 'garbage' }, /ADCP_REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+      [{ ADCP_REDIS_URL: 'redis//127.0.0.1:6379' }, /ADCP_REDIS_URL/],
+      [
+        { ADCP_REPLAY_PER_KEYID_CAP: '1e3' },
+        /ADCP_REPLAY_PER_KEYID_CAP must be a positive integer/,
+      ],
+      [{ ADCP_REPLAY_PER_KEYID_CAP: '0x10' }, /ADCP_REPLAY_PER_KEYID_CAP/],
+      [{ ADCP_REPLAY_PER_KEYID_CAP: '99999999999999999999' }, /ADCP_REPLAY_PER_KEYID_CAP/],
+      [{ ADCP_REPLAY_PER_KEYID_CAP: '0' }, /ADCP_REPLAY_PER_KEYID_CAP/],
+    ];
+    for (const [env, message] of cases) expect(() => readSigningConfig(env)).toThrow(message);
+    for (const port of ['', '0x50', '1e3', '-1', '65536', ' 80']) {
+      expect(() => readServerConfig({ PORT: port })).toThrow(/PORT must be a port number/);
+    }
+    expect(readServerConfig({ PORT: '8080' }).port).toBe(8080);
+    expect(
+      readSigningConfig({
+        ADCP_REDIS_URL: 'rediss://cache.internal:6380/2',
+        ADCP_REPLAY_PER_KEYID_CAP: '5000',
+      }),
+    ).toMatchObject({ redisUrl: 'rediss://cache.internal:6380/2', replayPerKeyidCap: 5000 });
+  });
+
+  it('applies ADCP_REPLAY_PER_KEYID_CAP to the in-memory store as well', () => {
+    const options = signingOptionsFrom(
+      readSigningConfig({
+        ADCP_COUNTERPARTY_AGENT_URL: 'https://buyer.example/agent',
+        ADCP_REPLAY_PER_KEYID_CAP: '10',
+      }),
+    );
+    expect(options.replayStore).toBeInstanceOf(InMemoryReplayStore);
+    expect((options.replayStore as InMemoryReplayStore).perKeyidCap).toBe(10);
+  });
+
+  describe('the embedded development counterparty of `npm run sample`', () => {
+    it('starts only with no counterparty variable, on loopback, outside production', () => {
+      for (const address of ['127.0.0.1', '::1', 'localhost', '127.0.0.53']) {
+        expect(embeddedCounterpartyRefusal({}, address)).toBeUndefined();
+      }
+      expect(
+        embeddedCounterpartyRefusal(
+          { ADCP_COUNTERPARTY_AGENT_URL: 'https://b.example/a' },
+          '0.0.0.0',
+        ),
+      ).toBeUndefined();
+    });
+
+    it.each([
+      [
+        { ADCP_COUNTERPARTY_JWKS_URI: 'https://b.example/jwks' },
+        '127.0.0.1',
+        /ADCP_COUNTERPARTY_JWKS_URI is: set the agent URL too/,
+      ],
+      [
+        { ADCP_DEV_INSECURE_FETCH: 'true', ADCP_EXTRA_CA_FILE: '/tmp/ca.pem' },
+        '127.0.0.1',
+        /ADCP_DEV_INSECURE_FETCH, ADCP_EXTRA_CA_FILE is/,
+      ],
+      [{}, '0.0.0.0', /only starts when BIND_ADDRESS is loopback, not "0.0.0.0"/],
+      [{}, '::', /BIND_ADDRESS/],
+      [{ NODE_ENV: 'production' }, '127.0.0.1', /NODE_ENV=production/],
+    ])('is refused for %j on %s', (env, address, message) => {
+      expect(embeddedCounterpartyRefusal(env, address)).toMatch(message);
+    });
   });
 
   it('needs a counterparty', () => {
