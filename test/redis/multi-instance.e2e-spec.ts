@@ -73,7 +73,12 @@ describeRedis('two sample instances sharing one Redis replay store', () => {
         cwd: ROOT,
         stdio: 'ignore',
         env: {
-          ...process.env,
+          // The caller's own ADCP_* / PORT / BIND_ADDRESS must not reconfigure the instances.
+          ...Object.fromEntries(
+            Object.entries(process.env).filter(
+              ([name]) => !name.startsWith('ADCP_') && name !== 'PORT' && name !== 'BIND_ADDRESS',
+            ),
+          ),
           NODE_OPTIONS: '',
           PORT: String(port),
           ADCP_COUNTERPARTY_AGENT_URL: counterparty.agentUrl,
