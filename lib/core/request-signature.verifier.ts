@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { declaredCharset, declaresUtf8OrNothing } from './body/declared-charset.js';
 import { describeDuplicateKeysForLog } from './body/duplicate-key-log.js';
 import { verifyCoveredContentDigest } from './body/encoded-content-digest.js';
 import { scanJsonForDuplicateKeys } from './body/strict-json.parser.js';
@@ -354,7 +355,7 @@ export class RequestSignatureVerifier {
     }
 
     // Step 14: the (signed, nonce-burnt) body must be strict JSON without duplicate keys.
-    if (hasBody) this.checkBody(request.body!, keyid, nonce);
+    if (hasBody) this.checkBody(request.body!, headers['content-type'], keyid, nonce);
 
     return {
       keyid,
@@ -539,7 +540,25 @@ export class RequestSignatureVerifier {
     );
   }
 
-  private checkBody(body: Uint8Array, keyid: string, nonce: string): void {
+  private checkBody(
+    body: Uint8Array,
+    contentType: HeaderValue | undefined,
+    keyid: string,
+    nonce: string,
+  ): void {
+    if (!declaresUtf8(contentType)) {
+      // RFC 8259 §8.1: JSON between systems is UTF-8, and the scan below reads the bytes as UTF-8. A body
+      // parser that honours another declared charset (Express decodes `utf-7`) would read other keys:
+      // `+AGIAdQB5AGUAcgBfAHIAZQBm-` is `buyer_ref` in UTF-7, a duplicate the scan cannot see.
+      this.logger.warn(
+        `request_body_malformed keyid=${JSON.stringify(keyid)} nonce=${JSON.stringify(nonce)} ` +
+          `bytes=${body.length} reason=declared_charset`,
+      );
+      throw fail('request_body_malformed', 14, 'body declares a charset other than UTF-8', {
+        keyid,
+        bytes: body.length,
+      });
+    }
     const scan = scanJsonForDuplicateKeys(body);
     if (scan.ok) return;
     // 14b: never the body itself; keyid, nonce, length and sanitized key names only.
@@ -559,6 +578,16 @@ export class RequestSignatureVerifier {
 }
 
 const EMPTY_BODY = new Uint8Array(0);
+
+/** Every Content-Type line received declares UTF-8 or no charset (several lines: each is judged). */
+function declaresUtf8(contentType: HeaderValue | undefined): boolean {
+  if (contentType === undefined) return true;
+  if (typeof contentType === 'string') return declaresUtf8OrNothing(declaredCharset(contentType));
+  for (const line of contentType) {
+    if (!declaresUtf8OrNothing(declaredCharset(line))) return false;
+  }
+  return true;
+}
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';

@@ -424,6 +424,51 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
     );
   });
 
+  describe('step 14 reads the body as UTF-8, so a body declaring another charset is malformed', () => {
+    // UTF-7 `+AGIAdQB5AGUAcgBfAHIAZQBm-` is `buyer_ref`: Express's body parser decodes it, and its
+    // reader would see the key twice where the byte scan sees two different keys.
+    const UTF7_DUPLICATE = '{"buyer_ref":"honest","+AGIAdQB5AGUAcgBfAHIAZQBm-":"evil"}';
+    const signedWith = (contentType: string, body = UTF7_DUPLICATE) =>
+      toInput(
+        signRequest(
+          { method: 'POST', url: URL, body, headers: { 'Content-Type': contentType } },
+          { privateJwk: key.privateJwk, now },
+        ),
+      );
+
+    it.each([
+      'application/json; charset=utf-7',
+      'application/json; charset=UTF-7',
+      'application/json;charset="utf-7-imap"',
+      'application/json; charset=iso-8859-1',
+      // Parsers disagree on which of two charsets wins; a broken value may still yield one.
+      'application/json; charset=utf-8; charset=utf-7',
+      'application/json; charset=utf-7 ; foo',
+    ])('%s → request_body_malformed, logged as declared_charset', async (contentType) => {
+      const warnings: string[] = [];
+      const { verifier } = makeVerifier({
+        keys: [key.publicJwk],
+        logger: { warn: (m) => warnings.push(m) },
+      });
+      const error = await verifier.verify(signedWith(contentType)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'request_body_malformed', failedStep: 14 });
+      expect(warnings.join('\n')).toContain('reason=declared_charset');
+      expect(warnings.join('\n')).not.toContain('AGIA');
+    });
+
+    it.each([
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/json; charset="UTF-8"',
+      'application/json;charset=utf8',
+      // A quoted string that merely contains the word is no charset declaration.
+      'application/json; profile="urn:x;charset=utf-7"',
+    ])('%s is read as UTF-8 and verifies', async (contentType) => {
+      const { verifier } = makeVerifier({ keys: [key.publicJwk] });
+      await expect(verifier.verify(signedWith(contentType, BODY))).resolves.toBeDefined();
+    });
+  });
+
   it('a non-JSON body → request_body_malformed', async () => {
     const { verifier } = makeVerifier({ keys: [key.publicJwk] });
     expect(await codeOf(verifier.verify(toInput(sign({}, 'not json'))))).toBe(

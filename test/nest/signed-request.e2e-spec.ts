@@ -305,6 +305,27 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       );
     });
 
+    it('refuses a signed body that declares a charset other than UTF-8 (step 14 reads UTF-8)', async () => {
+      // Express decodes `charset=utf-7`: there `+AGIAdQB5AGUAcgBfAHIAZQBm-` is a second `buyer_ref`, so
+      // the handler would read "evil" from a body whose UTF-8 bytes hold no duplicate key.
+      const { app } = await start();
+      const body = '{"buyer_ref":"honest","+AGIAdQB5AGUAcgBfAHIAZQBm-":"evil"}';
+      for (const contentType of [
+        'application/json; charset=utf-7',
+        'application/json; charset=utf-7-imap',
+        'application/json; charset=UTF-7',
+      ]) {
+        const signed = counterparty.sign('/adcp/create_media_buy', body, { contentType });
+        expectRejected(
+          await send(app, '/adcp/create_media_buy', signed, body),
+          'request_body_malformed',
+        );
+      }
+      const utf8 = 'application/json; charset=utf-8';
+      const honest = counterparty.sign('/adcp/create_media_buy', BODY, { contentType: utf8 });
+      expect((await send(app, '/adcp/create_media_buy', honest, BODY)).status).toBe(201);
+    });
+
     it('treats an unsigned GET body the platform never reads as absent, and refuses a signed one', async () => {
       const { app, logger } = await start();
       const body = '{"a":1}';

@@ -1,3 +1,4 @@
+import { declaredCharset } from '../body/declared-charset.js';
 import { isStrictJsonError, parseStrictJson } from '../body/strict-json.parser.js';
 
 /**
@@ -24,7 +25,11 @@ export function readBodyLikeTheApplication(
   contentType: string | undefined,
 ): ApplicationBody {
   if (body === undefined || body.length === 0) return NONE;
-  const charset = charsetOf(contentType) ?? 'utf-8';
+  const declared = contentType === undefined ? undefined : declaredCharset(contentType);
+  if (declared?.kind === 'ambiguous') {
+    return { kind: 'unreadable', reason: 'ambiguous charset declaration' };
+  }
+  const charset = declared?.kind === 'charset' ? declared.value : 'utf-8';
   let text: string;
   try {
     // Not fatal, like body parsers (bad bytes become U+FFFD); a leading BOM of the charset is skipped.
@@ -51,12 +56,4 @@ function claimsToBeJson(contentType: string | undefined, text: string): boolean 
   if (mediaType === 'application/json' || mediaType.endsWith('+json')) return true;
   const first = text.trimStart().charCodeAt(0);
   return first === 0x7b /* { */ || first === 0x5b /* [ */;
-}
-
-/** The `charset` parameter of a Content-Type value, lowercased and unquoted. */
-function charsetOf(contentType: string | undefined): string | undefined {
-  if (contentType === undefined) return undefined;
-  const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType);
-  if (match === null) return undefined;
-  return (match[1] ?? match[2] ?? '').toLowerCase();
 }

@@ -1,0 +1,142 @@
+import { hasCharClass, TCHAR } from '../structured-fields/character-classes.js';
+import { STRING_METHODS } from '../text/string-intrinsics.js';
+
+// Own copies: this runs on every signed request with a body (see STRING_METHODS).
+const { indexOf } = STRING_METHODS;
+
+/**
+ * The `charset` a `Content-Type` value declares, read by the RFC 9110 §8.3.1 grammar (quoted strings
+ * included, so `x="a;charset=utf-7"` declares none).
+ *
+ * - `none`: no charset parameter.
+ * - `charset`: exactly one, lowercased and unquoted.
+ * - `ambiguous`: parsers may disagree on the answer: the charset is given twice (some keep the first,
+ *   some the last), or the value breaks the grammar and mentions `charset` anywhere (a lenient parser
+ *   may still find one). Callers treat it as a charset they do not accept.
+ */
+export type DeclaredCharset =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'charset'; readonly value: string }
+  | { readonly kind: 'ambiguous' };
+
+const NONE: DeclaredCharset = { kind: 'none' };
+const AMBIGUOUS: DeclaredCharset = { kind: 'ambiguous' };
+
+/** Reads the charset parameter of one Content-Type field value. Never throws. */
+export function declaredCharset(contentType: string): DeclaredCharset {
+  // The usual `application/json` has no parameters at all.
+  if (indexOf.call(contentType, ';') === -1) {
+    return mentionsCharset(contentType) && !isMediaType(contentType) ? AMBIGUOUS : NONE;
+  }
+  const parameters = parameterPairs(contentType);
+  if (parameters === undefined) return mentionsCharset(contentType) ? AMBIGUOUS : NONE;
+  let charset: string | undefined;
+  for (const [name, value] of parameters) {
+    if (name !== 'charset') continue;
+    if (charset !== undefined) return AMBIGUOUS;
+    charset = value.toLowerCase();
+  }
+  return charset === undefined ? NONE : { kind: 'charset', value: charset };
+}
+
+/** Whether the declaration is UTF-8 or absent (JSON's default and only interchange encoding). */
+export function declaresUtf8OrNothing(declared: DeclaredCharset): boolean {
+  return (
+    declared.kind === 'none' ||
+    (declared.kind === 'charset' && (declared.value === 'utf-8' || declared.value === 'utf8'))
+  );
+}
+
+function mentionsCharset(value: string): boolean {
+  return value.toLowerCase().includes('charset');
+}
+
+const SP = 0x20;
+const HTAB = 0x09;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SEMICOLON = 0x3b;
+const EQUALS = 0x3d;
+const SLASH = 0x2f;
+
+function isOws(c: number): boolean {
+  return c === SP || c === HTAB;
+}
+
+function isTchar(c: number): boolean {
+  return hasCharClass(c, TCHAR);
+}
+
+/** `type "/" subtype` with optional surrounding whitespace, and nothing else. */
+function isMediaType(value: string): boolean {
+  return mediaTypeEnd(value) === value.length;
+}
+
+/** Index after `OWS type "/" subtype OWS`, or -1. */
+function mediaTypeEnd(value: string): number {
+  let i = 0;
+  while (i < value.length && isOws(value.charCodeAt(i))) i++;
+  const typeStart = i;
+  while (i < value.length && isTchar(value.charCodeAt(i))) i++;
+  if (i === typeStart || value.charCodeAt(i) !== SLASH) return -1;
+  i++;
+  const subtypeStart = i;
+  while (i < value.length && isTchar(value.charCodeAt(i))) i++;
+  if (i === subtypeStart) return -1;
+  while (i < value.length && isOws(value.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * The `name=value` parameters (names lowercased, values unquoted), or undefined when the value breaks
+ * `type "/" subtype *( OWS ";" OWS [ name "=" ( token / quoted-string ) ] )`.
+ */
+function parameterPairs(value: string): [string, string][] | undefined {
+  const pairs: [string, string][] = [];
+  let i = mediaTypeEnd(value);
+  if (i < 0) return undefined;
+  const length = value.length;
+  while (i < length) {
+    if (value.charCodeAt(i) !== SEMICOLON) return undefined;
+    i++;
+    while (i < length && isOws(value.charCodeAt(i))) i++;
+    // An empty parameter (`;;` or a trailing `;`) is allowed.
+    if (i === length || value.charCodeAt(i) === SEMICOLON) continue;
+    const nameStart = i;
+    while (i < length && isTchar(value.charCodeAt(i))) i++;
+    if (i === nameStart || value.charCodeAt(i) !== EQUALS) return undefined;
+    const name = value.slice(nameStart, i).toLowerCase();
+    i++;
+    let parameterValue: string;
+    if (value.charCodeAt(i) === DQUOTE) {
+      let text = '';
+      i++;
+      for (;;) {
+        if (i >= length) return undefined;
+        const c = value.charCodeAt(i);
+        if (c === DQUOTE) {
+          i++;
+          break;
+        }
+        if (c === BACKSLASH) {
+          if (i + 1 >= length) return undefined;
+          text += value[i + 1];
+          i += 2;
+          continue;
+        }
+        if (c < 0x20 ? c !== HTAB : c === 0x7f) return undefined;
+        text += value[i];
+        i++;
+      }
+      parameterValue = text;
+    } else {
+      const valueStart = i;
+      while (i < length && isTchar(value.charCodeAt(i))) i++;
+      if (i === valueStart) return undefined;
+      parameterValue = value.slice(valueStart, i);
+    }
+    pairs.push([name, parameterValue]);
+    while (i < length && isOws(value.charCodeAt(i))) i++;
+  }
+  return pairs;
+}
