@@ -32,8 +32,8 @@ export interface SampleSigningConfig {
   /** `ADCP_REDIS_URL`: share the replay store through Redis (several instances); default in-memory. */
   redisUrl?: string;
   /**
-   * `ADCP_REPLAY_PER_KEYID_CAP`: live replay entries per keyid before `request_signature_rate_abuse`
-   * (default 1,000,000), for the in-memory and the Redis store alike.
+   * `ADCP_REPLAY_PER_KEYID_CAP`: live replay entries per keyid in the Redis store before
+   * `request_signature_rate_abuse` (default 1,000,000); only with `ADCP_REDIS_URL`.
    */
   replayPerKeyidCap?: number;
 }
@@ -76,8 +76,20 @@ export function readSigningConfig(env: Env = process.env): SampleSigningConfig {
     allowInsecureDevelopmentFetches: flag(env, 'ADCP_DEV_INSECURE_FETCH'),
     extraCaCertificates: caCertificates(env, 'ADCP_EXTRA_CA_FILE'),
     redisUrl: redisUrl(env, 'ADCP_REDIS_URL'),
-    replayPerKeyidCap: positiveInteger(env, 'ADCP_REPLAY_PER_KEYID_CAP'),
+    replayPerKeyidCap: replayCap(env),
   };
+}
+
+/** `ADCP_REPLAY_PER_KEYID_CAP` sizes the Redis store; the in-memory default is the module's own. */
+function replayCap(env: Env): number | undefined {
+  const cap = positiveInteger(env, 'ADCP_REPLAY_PER_KEYID_CAP');
+  if (cap !== undefined && nonEmpty(env.ADCP_REDIS_URL) === undefined) {
+    throw new Error(
+      'ADCP_REPLAY_PER_KEYID_CAP applies to the Redis replay store: set ADCP_REDIS_URL too, or unset it ' +
+        '(the in-memory store keeps the module default of 1,000,000 entries per keyid)',
+    );
+  }
+  return cap;
 }
 
 /** Reads the listener configuration. */

@@ -3,7 +3,6 @@ import { ConfigModule, type ConfigType } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../lib/core/clock.js';
-import { InMemoryReplayStore } from '../lib/core/in-memory-replay.store.js';
 import { AdcpSigningHealthModule } from '../lib/health/adcp-signing-health.module.js';
 import { AdcpSigningModule } from '../lib/nest/adcp-signing.module.js';
 import type { AdcpSigningModuleOptions } from '../lib/nest/adcp-signing.options.js';
@@ -36,8 +35,6 @@ export function signingOptionsFrom(
   if ((config.redisUrl === undefined) !== (redis === null)) {
     throw new Error('ADCP_REDIS_URL and the Redis connection disagree (a bug in the sample)');
   }
-  const cap =
-    config.replayPerKeyidCap === undefined ? {} : { perKeyidCap: config.replayPerKeyidCap };
   return {
     profile: config.profile,
     capability: {
@@ -61,7 +58,15 @@ export function signingOptionsFrom(
       extraCaCertificates: config.extraCaCertificates,
     },
     // Several instances must share one replay store: with ADCP_REDIS_URL they dedupe through Redis.
-    replayStore: redis !== null ? new RedisReplayStore(redis, cap) : new InMemoryReplayStore(cap),
+    // Without it the module's own in-memory store (1,000,000 entries per keyid, with its cap alert).
+    ...(redis !== null
+      ? {
+          replayStore: new RedisReplayStore(
+            redis,
+            config.replayPerKeyidCap === undefined ? {} : { perKeyidCap: config.replayPerKeyidCap },
+          ),
+        }
+      : {}),
     ...(overrides.clock ? { clock: overrides.clock } : {}),
     ...(overrides.scheduler ? { scheduler: overrides.scheduler } : {}),
   };

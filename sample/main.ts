@@ -138,14 +138,14 @@ function removeOnExit(directory: string): void {
 
 export async function bootstrap(): Promise<INestApplication> {
   const server = readServerConfig();
+  // Validated before anything starts, and outside Nest: a bad variable fails with its message alone.
+  readSigningConfig();
   if (!process.env.ADCP_COUNTERPARTY_AGENT_URL?.trim()) {
     const refusal = embeddedCounterpartyRefusal(process.env, server.bindAddress);
     if (refusal !== undefined) throw new Error(refusal);
     // The embedded counterparty lives as long as the process.
     await startEmbeddedCounterparty();
   }
-  // Validated here too, before Nest starts: a bad variable then fails with its message alone.
-  readSigningConfig();
   const app = await createSampleApp({ adapter: server.adapter });
   await app.listen(server.port, server.bindAddress);
   console.log(`Sample seller (${server.adapter}) listening on ${await app.getUrl()}`);

@@ -12,11 +12,19 @@ describe('declaredCharset (RFC 9110 §8.3.1 parameters)', () => {
     ['application/json; a="x\\"y"; charset=latin1', { kind: 'charset', value: 'latin1' }],
     // Inside a quoted string it is data, not a parameter.
     ['application/json; x="a;charset=utf-16le"', { kind: 'none' }],
-    ['application/json; charset=utf-8; charset=utf-7', { kind: 'ambiguous' }],
-    ['application/json; charset=', { kind: 'ambiguous' }],
-    ['application/json; charset="utf-7', { kind: 'ambiguous' }],
-    ['application/json charset=utf-7', { kind: 'ambiguous' }],
-    ['json;charset=utf-7', { kind: 'ambiguous' }],
+    // Repeated identically: one answer whichever copy a parser keeps.
+    ['application/json; charset=utf-8; charset=UTF-8', { kind: 'charset', value: 'utf-8' }],
+    [
+      'application/json; charset=utf-8; charset=utf-7',
+      { kind: 'ambiguous', candidates: ['utf-8', 'utf-7'] },
+    ],
+    // Off the grammar: every reading a lenient parser could make.
+    ['application/json; charset = utf-8', { kind: 'ambiguous', candidates: ['utf-8'] }],
+    ['application/json;charset:utf-7', { kind: 'ambiguous', candidates: ['utf-7'] }],
+    ['application/json; charset=', { kind: 'ambiguous', candidates: [''] }],
+    ['application/json; charset="utf-7', { kind: 'ambiguous', candidates: ['utf-7'] }],
+    ['application/json charset=utf-7', { kind: 'ambiguous', candidates: ['utf-7'] }],
+    ['json;charset=utf-7', { kind: 'ambiguous', candidates: ['utf-7'] }],
     // Broken, but nothing a lenient parser could read as a charset.
     ['application/json; =x', { kind: 'none' }],
   ])('%j → %j', (value, expected) => {
@@ -28,7 +36,11 @@ describe('declaredCharset (RFC 9110 §8.3.1 parameters)', () => {
     expect(declaresUtf8OrNothing({ kind: 'charset', value: 'utf-8' })).toBe(true);
     expect(declaresUtf8OrNothing({ kind: 'charset', value: 'utf8' })).toBe(true);
     expect(declaresUtf8OrNothing({ kind: 'charset', value: 'utf-16' })).toBe(false);
-    expect(declaresUtf8OrNothing({ kind: 'ambiguous' })).toBe(false);
+    expect(declaresUtf8OrNothing({ kind: 'ambiguous', candidates: ['utf-8', 'utf8'] })).toBe(true);
+    expect(declaresUtf8OrNothing({ kind: 'ambiguous', candidates: ['utf-8', 'utf-7'] })).toBe(
+      false,
+    );
+    expect(declaresUtf8OrNothing({ kind: 'ambiguous', candidates: [''] })).toBe(false);
   });
 
   it('never throws, and never reports a charset for a value without the word', () => {

@@ -461,6 +461,9 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
       'application/json; charset=utf-8',
       'application/json; charset="UTF-8"',
       'application/json;charset=utf8',
+      // Off the grammar, but every reading is UTF-8.
+      'application/json; charset = utf-8',
+      'application/json; charset=utf-8; charset=UTF-8',
       // A quoted string that merely contains the word is no charset declaration.
       'application/json; profile="urn:x;charset=utf-7"',
     ])('%s is read as UTF-8 and verifies', async (contentType) => {

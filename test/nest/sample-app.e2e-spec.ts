@@ -6,7 +6,6 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { ManualClock } from '../../lib/core/clock.js';
-import { InMemoryReplayStore } from '../../lib/core/in-memory-replay.store.js';
 import { ManualScheduler } from '../../lib/network/scheduler.js';
 import { readServerConfig, readSigningConfig } from '../../sample/adcp-signing.config.js';
 import { signingOptionsFrom } from '../../sample/app.module.js';
@@ -91,15 +90,19 @@ describe('sample configuration', () => {
     ).toMatchObject({ redisUrl: 'rediss://cache.internal:6380/2', replayPerKeyidCap: 5000 });
   });
 
-  it('applies ADCP_REPLAY_PER_KEYID_CAP to the in-memory store as well', () => {
-    const options = signingOptionsFrom(
+  it('takes ADCP_REPLAY_PER_KEYID_CAP only for the Redis store (the in-memory one is the module default)', () => {
+    expect(() =>
       readSigningConfig({
         ADCP_COUNTERPARTY_AGENT_URL: 'https://buyer.example/agent',
         ADCP_REPLAY_PER_KEYID_CAP: '10',
       }),
+    ).toThrow(
+      /ADCP_REPLAY_PER_KEYID_CAP applies to the Redis replay store: set ADCP_REDIS_URL too/,
     );
-    expect(options.replayStore).toBeInstanceOf(InMemoryReplayStore);
-    expect((options.replayStore as InMemoryReplayStore).perKeyidCap).toBe(10);
+    const options = signingOptionsFrom(
+      readSigningConfig({ ADCP_COUNTERPARTY_AGENT_URL: 'https://buyer.example/agent' }),
+    );
+    expect(options.replayStore).toBeUndefined();
   });
 
   describe('the embedded development counterparty of `npm run sample`', () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, type INestApplication, Injectable, Module, Post, Scope } from '@nestjs/common';
 import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
+import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { ManualClock } from '../../lib/core/clock.js';
 import { InMemoryReplayStore } from '../../lib/core/in-memory-replay.store.js';
@@ -604,6 +605,29 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
         else expect(response.status).toBe(400);
       });
 
+      it('a charset declaration off the grammar, read the way every parser reads it', async () => {
+        const { app } = await start();
+        const harmless = rpc('tools/call', 'get_products');
+        // Express's parser and Fastify read UTF-8 here: nothing is ambiguous, the request passes.
+        for (const type of [
+          'application/json; charset = utf-8',
+          'application/json;charset:utf-8',
+          'application/json; charset=utf-8; charset=utf-8',
+        ]) {
+          expect((await unsigned(app, '/mcp', harmless, type)).status).toBe(200);
+        }
+        // Two different charsets: no single reading, so it fails closed.
+        expectRejected(
+          await unsigned(
+            app,
+            '/mcp',
+            harmless,
+            'application/json; charset=utf-8; charset=utf-16le',
+          ),
+          'request_signature_required',
+        );
+      });
+
       it('a required call inside a JSON-RPC batch', async () => {
         const { app } = await start();
         const batch = `[${rpc('tools/call', 'get_products')},${createCall}]`;
@@ -1168,6 +1192,41 @@ describe('AdcpSigningModule.forRootAsync', () => {
       await expect(boot([RequestScopedController])).rejects.toThrow(
         '@SignedRequest().operation on RequestScopedController: "get_product" is not an operation ' +
           'the AdCP spec defines (did you mean "get_products"?)',
+      );
+    });
+
+    it('accepts a name that another module instance of the application defines', async () => {
+      const counterparty = new StaticCounterparty();
+      const instance = (additionalOperationNames: string[]) =>
+        AdcpSigningModule.forRoot({
+          capability: { supported: true, required_for: ['create_media_buy'] },
+          jwksResolver: counterparty.resolver,
+          revocationChecker: counterparty.revocation,
+          additionalOperationNames,
+          isGlobal: false,
+          globalGuard: false,
+        });
+      @Module({
+        imports: [instance(['create_media_plan'])],
+        controllers: [FutureOperationController],
+      })
+      class PlanningModule {}
+      @Module({ imports: [instance([])], controllers: [MediaBuyController] })
+      class BuyingModule {}
+      const moduleRef = await Test.createTestingModule({
+        imports: [PlanningModule, BuyingModule],
+      }).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.init();
+      await app.close();
+      // Neither instance defines the typo.
+      @Module({ imports: [instance([])], controllers: [TypoController] })
+      class TypoModule {}
+      const broken = await Test.createTestingModule({
+        imports: [PlanningModule, TypoModule],
+      }).compile();
+      await expect(broken.createNestApplication({ logger: false }).init()).rejects.toThrow(
+        /TypoController\.create: "create_mediabuy"/,
       );
     });
 

@@ -125,6 +125,21 @@ describe('conformance runner', () => {
         'both success and an error_code',
       ],
       [
+        'a failed_step given as a string of digits',
+        (v: Json) => ((v['expected_outcome'] as Json)['failed_step'] = '10'),
+        'expected_outcome.failed_step is not a step number',
+      ],
+      [
+        'an unknown jwks_override member',
+        (v: Json) => (v['jwks_override'] = { keys: [], revoked_kids: ['k'] }),
+        'unmapped field jwks_override.revoked_kids',
+      ],
+      [
+        'a jwks_ref entry that is not a string',
+        (v: Json) => (v['jwks_ref'] = [1]),
+        'jwks_ref is not an array of strings',
+      ],
+      [
         'a header that is not a string',
         (v: Json) => (((v['request'] as Json)['headers'] as Json)['X-Extra'] = ['a', 'b']),
         'request.headers must map names to strings',

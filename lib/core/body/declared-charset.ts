@@ -9,47 +9,85 @@ const { indexOf } = STRING_METHODS;
  * included, so `x="a;charset=utf-7"` declares none).
  *
  * - `none`: no charset parameter.
- * - `charset`: exactly one, lowercased and unquoted.
- * - `ambiguous`: parsers may disagree on the answer: the charset is given twice (some keep the first,
- *   some the last), or the value breaks the grammar and mentions `charset` anywhere (a lenient parser
- *   may still find one). Callers treat it as a charset they do not accept.
+ * - `charset`: one value (given once, or repeated identically), lowercased and unquoted.
+ * - `ambiguous`: parsers may disagree on the answer: two different charsets (some parsers keep the
+ *   first, some the last), or a value that breaks the grammar and mentions `charset` (a lenient parser
+ *   may still find one, as Express's does in `charset = utf-8`). `candidates` holds every reading a
+ *   lenient parser could make, lowercased (`''` where none follows the word).
  */
 export type DeclaredCharset =
   | { readonly kind: 'none' }
   | { readonly kind: 'charset'; readonly value: string }
-  | { readonly kind: 'ambiguous' };
+  | { readonly kind: 'ambiguous'; readonly candidates: readonly string[] };
 
 const NONE: DeclaredCharset = { kind: 'none' };
-const AMBIGUOUS: DeclaredCharset = { kind: 'ambiguous' };
 
 /** Reads the charset parameter of one Content-Type field value. Never throws. */
 export function declaredCharset(contentType: string): DeclaredCharset {
   // The usual `application/json` has no parameters at all.
   if (indexOf.call(contentType, ';') === -1) {
-    return mentionsCharset(contentType) && !isMediaType(contentType) ? AMBIGUOUS : NONE;
+    return mentionsCharset(contentType) && !isMediaType(contentType)
+      ? ambiguous(contentType)
+      : NONE;
   }
   const parameters = parameterPairs(contentType);
-  if (parameters === undefined) return mentionsCharset(contentType) ? AMBIGUOUS : NONE;
-  let charset: string | undefined;
-  for (const [name, value] of parameters) {
-    if (name !== 'charset') continue;
-    if (charset !== undefined) return AMBIGUOUS;
-    charset = value.toLowerCase();
+  if (parameters === undefined) {
+    return mentionsCharset(contentType) ? ambiguous(contentType) : NONE;
   }
-  return charset === undefined ? NONE : { kind: 'charset', value: charset };
+  const values: string[] = [];
+  for (const [name, value] of parameters) {
+    if (name === 'charset') values.push(value.toLowerCase());
+  }
+  if (values.length === 0) return NONE;
+  return values.every((value) => value === values[0])
+    ? { kind: 'charset', value: values[0]! }
+    : { kind: 'ambiguous', candidates: values };
 }
 
-/** Whether the declaration is UTF-8 or absent (JSON's default and only interchange encoding). */
+/**
+ * Whether every reading of the declaration is UTF-8 or absent (JSON's default and only interchange
+ * encoding, RFC 8259 §8.1). An ambiguous declaration passes only when each candidate is UTF-8.
+ */
 export function declaresUtf8OrNothing(declared: DeclaredCharset): boolean {
-  return (
-    declared.kind === 'none' ||
-    (declared.kind === 'charset' && (declared.value === 'utf-8' || declared.value === 'utf8'))
-  );
+  switch (declared.kind) {
+    case 'none':
+      return true;
+    case 'charset':
+      return isUtf8Label(declared.value);
+    case 'ambiguous':
+      return declared.candidates.every(isUtf8Label);
+  }
+}
+
+function isUtf8Label(label: string): boolean {
+  return label === 'utf-8' || label === 'utf8';
 }
 
 function mentionsCharset(value: string): boolean {
   return value.toLowerCase().includes('charset');
 }
+
+/**
+ * Every value a lenient reader could take for a charset: after each `charset` (any case), optional
+ * whitespace, one `=` or `:`, whitespace and a quote, up to the next delimiter.
+ */
+function ambiguous(contentType: string): DeclaredCharset {
+  const lower = contentType.toLowerCase();
+  const candidates: string[] = [];
+  for (let at = lower.indexOf('charset'); at !== -1; at = lower.indexOf('charset', at + 1)) {
+    let i = at + 'charset'.length;
+    while (i < lower.length && isOws(lower.charCodeAt(i))) i++;
+    if (lower[i] === '=' || lower[i] === ':') i++;
+    while (i < lower.length && isOws(lower.charCodeAt(i))) i++;
+    if (lower[i] === '"' || lower[i] === "'") i++;
+    const start = i;
+    while (i < lower.length && !LENIENT_VALUE_END.includes(lower[i]!)) i++;
+    candidates.push(lower.slice(start, i));
+  }
+  return { kind: 'ambiguous', candidates };
+}
+
+const LENIENT_VALUE_END = `"';, \t`;
 
 const SP = 0x20;
 const HTAB = 0x09;

@@ -25,11 +25,8 @@ export function readBodyLikeTheApplication(
   contentType: string | undefined,
 ): ApplicationBody {
   if (body === undefined || body.length === 0) return NONE;
-  const declared = contentType === undefined ? undefined : declaredCharset(contentType);
-  if (declared?.kind === 'ambiguous') {
-    return { kind: 'unreadable', reason: 'ambiguous charset declaration' };
-  }
-  const charset = declared?.kind === 'charset' ? declared.value : 'utf-8';
+  const charset = charsetToRead(contentType);
+  if (charset === undefined) return { kind: 'unreadable', reason: 'ambiguous charset declaration' };
   let text: string;
   try {
     // Not fatal, like body parsers (bad bytes become U+FFFD); a leading BOM of the charset is skipped.
@@ -56,4 +53,23 @@ function claimsToBeJson(contentType: string | undefined, text: string): boolean 
   if (mediaType === 'application/json' || mediaType.endsWith('+json')) return true;
   const first = text.trimStart().charCodeAt(0);
   return first === 0x7b /* { */ || first === 0x5b /* [ */;
+}
+
+/**
+ * The charset an application would decode the body in: the declared one, UTF-8 when none is declared,
+ * and for a declaration parsers may read differently (`charset = utf-8`, two charsets) the one reading
+ * they all arrive at, else undefined (the caller fails closed). A lenient parser that finds no value
+ * falls back to UTF-8, as Express does.
+ */
+function charsetToRead(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return 'utf-8';
+  const declared = declaredCharset(contentType);
+  if (declared.kind === 'none') return 'utf-8';
+  if (declared.kind === 'charset') return declared.value;
+  const readings = new Set(
+    declared.candidates.map((candidate) =>
+      candidate === '' || candidate === 'utf8' ? 'utf-8' : candidate,
+    ),
+  );
+  return readings.size === 1 ? [...readings][0] : undefined;
 }

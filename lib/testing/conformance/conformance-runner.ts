@@ -244,7 +244,8 @@ function describeExpectedOutcome(expected: RequestVector['expected_outcome']): s
   const head = expected.success === true ? 'success' : String(expected.error_code);
   return (
     head +
-    (expected.failed_step !== undefined ? `;step=${String(expected.failed_step)}` : '') +
+    // JSON text: a step given as the string "10" must not pass for the number 10.
+    (expected.failed_step !== undefined ? `;step=${JSON.stringify(expected.failed_step)}` : '') +
     (expected.verified_label !== undefined ? `;label=${String(expected.verified_label)}` : '')
   );
 }
@@ -269,7 +270,7 @@ function describeOutcome(
   }
   const step =
     expected.failed_step !== undefined && outcome.error !== undefined
-      ? `;step=${String(outcome.error.failedStep)}`
+      ? `;step=${JSON.stringify(outcome.error.failedStep)}`
       : '';
   const label =
     expected.verified_label !== undefined && outcome.signer !== undefined
@@ -304,6 +305,7 @@ const INFORMATIONAL_VECTOR_FIELDS = new Set([
   'side_effects',
 ]);
 const REQUEST_FIELDS = new Set(['method', 'url', 'headers', 'body']);
+const JWKS_OVERRIDE_FIELDS = new Set(['keys', '$comment']);
 const EXPECTED_OUTCOME_FIELDS = new Set(['success', 'error_code', 'failed_step', 'verified_label']);
 const HARNESS_STATE_FIELDS = new Set([
   '$comment',
@@ -377,15 +379,33 @@ function requestVectorProblems(vector: RequestVector): string[] {
     if (success === false && typeof error_code !== 'string') {
       problems.push('expected_outcome.error_code is missing');
     }
+    const { failed_step, verified_label } = vector.expected_outcome;
+    if (
+      failed_step !== undefined &&
+      !(
+        Number.isInteger(failed_step) ||
+        (typeof failed_step === 'string' && /^\d+[a-z]$/.test(failed_step))
+      )
+    ) {
+      problems.push('expected_outcome.failed_step is not a step number (or "9a")');
+    }
+    if (verified_label !== undefined && typeof verified_label !== 'string') {
+      problems.push('expected_outcome.verified_label is not a string');
+    }
   }
   if (vector.verifier_capability !== undefined) {
     unknown(vector.verifier_capability, CAPABILITY_FIELDS, 'verifier_capability');
   }
-  if (vector.jwks_ref !== undefined && !Array.isArray(vector.jwks_ref)) {
-    problems.push('jwks_ref is not an array');
+  if (
+    vector.jwks_ref !== undefined &&
+    !(Array.isArray(vector.jwks_ref) && vector.jwks_ref.every((kid) => typeof kid === 'string'))
+  ) {
+    problems.push('jwks_ref is not an array of strings');
   }
-  if (vector.jwks_override !== undefined && !Array.isArray(vector.jwks_override?.keys)) {
-    problems.push('jwks_override.keys is not an array');
+  if (vector.jwks_override !== undefined) {
+    unknown(vector.jwks_override, JWKS_OVERRIDE_FIELDS, 'jwks_override');
+    if (!Array.isArray(vector.jwks_override?.keys))
+      problems.push('jwks_override.keys is not an array');
   }
   if (
     vector.expected_signature_base !== undefined &&
