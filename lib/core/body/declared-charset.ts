@@ -2,7 +2,7 @@ import { hasCharClass, TCHAR } from '../structured-fields/character-classes.js';
 import { STRING_METHODS } from '../text/string-intrinsics.js';
 
 // Own copies: this runs on every signed request with a body (see STRING_METHODS).
-const { indexOf } = STRING_METHODS;
+const { charCodeAt, indexOf } = STRING_METHODS;
 
 /**
  * The `charset` a `Content-Type` value declares, read by the RFC 9110 §8.3.1 grammar (quoted strings
@@ -26,9 +26,9 @@ const NONE: DeclaredCharset = { kind: 'none' };
 export function declaredCharset(contentType: string): DeclaredCharset {
   // The usual `application/json` has no parameters at all.
   if (indexOf.call(contentType, ';') === -1) {
-    return mentionsCharset(contentType) && !isMediaType(contentType)
-      ? ambiguous(contentType)
-      : NONE;
+    return isMediaType(contentType) || !mentionsCharset(contentType)
+      ? NONE
+      : ambiguous(contentType);
   }
   const parameters = parameterPairs(contentType);
   if (parameters === undefined) {
@@ -112,16 +112,17 @@ function isMediaType(value: string): boolean {
 
 /** Index after `OWS type "/" subtype OWS`, or -1. */
 function mediaTypeEnd(value: string): number {
+  const length = value.length;
   let i = 0;
-  while (i < value.length && isOws(value.charCodeAt(i))) i++;
+  while (i < length && isOws(charCodeAt.call(value, i))) i++;
   const typeStart = i;
-  while (i < value.length && isTchar(value.charCodeAt(i))) i++;
-  if (i === typeStart || value.charCodeAt(i) !== SLASH) return -1;
+  while (i < length && isTchar(charCodeAt.call(value, i))) i++;
+  if (i === typeStart || charCodeAt.call(value, i) !== SLASH) return -1;
   i++;
   const subtypeStart = i;
-  while (i < value.length && isTchar(value.charCodeAt(i))) i++;
+  while (i < length && isTchar(charCodeAt.call(value, i))) i++;
   if (i === subtypeStart) return -1;
-  while (i < value.length && isOws(value.charCodeAt(i))) i++;
+  while (i < length && isOws(charCodeAt.call(value, i))) i++;
   return i;
 }
 
