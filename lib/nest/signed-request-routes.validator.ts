@@ -10,6 +10,9 @@ import {
 import type { ResolvedAdcpSigningOptions } from './adcp-signing.options.js';
 import type { SignedRequestOptions } from './signed-request.decorator.js';
 
+/** Per application (its modules container): the names each module instance defines. */
+const DEFINED_NAMES_BY_APPLICATION = new WeakMap<ModulesContainer, ReadonlySet<string>[]>();
+
 /**
  * Checks every `@SignedRequest({ operation })` in the application against the AdCP operation names
  * (§d.2) when the module starts. The decorator can only check the syntax (it runs when the class is
@@ -21,9 +24,6 @@ import type { SignedRequestOptions } from './signed-request.decorator.js';
  * `additionalOperationNames`; a name any of them defines is accepted (every instance is constructed
  * before the first `onModuleInit`, so each sees the names of all).
  */
-/** Per application (its modules container): the names each module instance defines. */
-const DEFINED_NAMES_BY_APPLICATION = new WeakMap<ModulesContainer, ReadonlySet<string>[]>();
-
 @Injectable()
 export class SignedRequestRoutesValidator implements OnModuleInit {
   private readonly definedByApplication: ReadonlySet<string>[];
