@@ -107,6 +107,11 @@ export function readServerConfig(env: Env = process.env): SampleServerConfig {
   return { port, bindAddress: env.BIND_ADDRESS ?? '127.0.0.1', adapter };
 }
 
+/** Whether the sample reads `name` (every `ADCP_*` variable, `PORT`, `BIND_ADDRESS`). */
+export function isSampleVariable(name: string): boolean {
+  return name.startsWith('ADCP_') || name === 'PORT' || name === 'BIND_ADDRESS';
+}
+
 /** `registerAs('adcpSigning', …)`: the namespace `AdcpSigningModule.forRootAsync` is fed from. */
 export const adcpSigningConfig = registerAs('adcpSigning', () => readSigningConfig());
 
@@ -142,18 +147,7 @@ function positiveInteger(env: Env, name: string): number | undefined {
 
 /** An absolute http(s) URL; the library judges the rest (https only unless development fetches). */
 function webUrl(env: Env, name: string): string | undefined {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new Error(`${name} must be an absolute https:// URL, got ${JSON.stringify(raw)}`);
-  }
-  return raw;
+  return urlWithScheme(env, name, ['https:', 'http:'], 'an absolute https:// URL');
 }
 
 /**
@@ -162,22 +156,26 @@ function webUrl(env: Env, name: string): string | undefined {
  * as a replay store that is never reachable.
  */
 function redisUrl(env: Env, name: string): string | undefined {
+  return urlWithScheme(
+    env,
+    name,
+    ['redis:', 'rediss:'],
+    'a redis:// or rediss:// URL with a host (e.g. redis://127.0.0.1:6379)',
+  );
+}
+
+/** The variable as given, when it parses as a URL with one of `schemes` and a host; else throws. */
+function urlWithScheme(
+  env: Env,
+  name: string,
+  schemes: readonly string[],
+  expected: string,
+): string | undefined {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  if (
-    url === undefined ||
-    (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ||
-    !url.hostname
-  ) {
-    throw new Error(
-      `${name} must be a redis:// or rediss:// URL with a host (e.g. redis://127.0.0.1:6379), got ${JSON.stringify(raw)}`,
-    );
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url === undefined || !schemes.includes(url.protocol) || url.hostname === '') {
+    throw new Error(`${name} must be ${expected}, got ${JSON.stringify(raw)}`);
   }
   return raw;
 }

@@ -14,6 +14,7 @@ import type { INestApplication } from '@nestjs/common';
 import { ManualClock } from '../lib/core/clock.js';
 import { ManualScheduler } from '../lib/network/scheduler.js';
 import type { SignedRequest } from '../lib/testing/request-signer.js';
+import { isSampleVariable } from './adcp-signing.config.js';
 import { LocalCounterparty } from './local-counterparty.js';
 import { createSampleApp } from './main.js';
 
@@ -59,16 +60,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
     // Configuration goes through the environment, exactly as `npm run sample` reads it.
     for (const name of Object.keys(process.env)) {
-      if (name.startsWith('ADCP_') || name === 'PORT' || name === 'BIND_ADDRESS')
-        delete process.env[name];
+      if (isSampleVariable(name)) delete process.env[name];
     }
-    Object.assign(process.env, {
-      ADCP_COUNTERPARTY_AGENT_URL: counterparty.agentUrl,
-      ADCP_COUNTERPARTY_JWKS_URI: counterparty.jwksUri,
-      ADCP_COUNTERPARTY_REVOCATION_URL: counterparty.revocationListUrl,
-      ADCP_DEV_INSECURE_FETCH: 'true',
-      ADCP_EXTRA_CA_FILE: caFile,
-    });
+    Object.assign(process.env, counterparty.sampleEnvironment(caFile));
     const adapter = options.adapter;
     app = await createSampleApp({
       adapter,

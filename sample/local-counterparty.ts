@@ -88,6 +88,20 @@ export class LocalCounterparty {
     return this.server.ca!.certificatePem;
   }
 
+  /**
+   * The variables that point the sample (`npm run sample`, `createSampleApp`) at this counterparty,
+   * trusting its CA from `caFile` (a file holding {@link caCertificatePem}).
+   */
+  sampleEnvironment(caFile: string): Record<string, string> {
+    return {
+      ADCP_COUNTERPARTY_AGENT_URL: this.agentUrl,
+      ADCP_COUNTERPARTY_JWKS_URI: this.jwksUri,
+      ADCP_COUNTERPARTY_REVOCATION_URL: this.revocationListUrl,
+      ADCP_DEV_INSECURE_FETCH: 'true',
+      ADCP_EXTRA_CA_FILE: caFile,
+    };
+  }
+
   /** How many times the JWKS was fetched. */
   get jwksFetches(): number {
     return this.server.requestCount(LOCAL_JWKS_PATH);

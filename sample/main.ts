@@ -105,11 +105,7 @@ async function startEmbeddedCounterparty(): Promise<LocalCounterparty> {
   writeFileSync(caFile, counterparty.caCertificatePem);
   writeFileSync(keyFile, JSON.stringify(counterparty.key.privateJwk, null, 2), { mode: 0o600 });
   removeOnExit(directory);
-  process.env.ADCP_COUNTERPARTY_AGENT_URL = counterparty.agentUrl;
-  process.env.ADCP_COUNTERPARTY_JWKS_URI = counterparty.jwksUri;
-  process.env.ADCP_COUNTERPARTY_REVOCATION_URL = counterparty.revocationListUrl;
-  process.env.ADCP_DEV_INSECURE_FETCH = 'true';
-  process.env.ADCP_EXTRA_CA_FILE = caFile;
+  Object.assign(process.env, counterparty.sampleEnvironment(caFile));
   console.log(
     `No ADCP_COUNTERPARTY_AGENT_URL: started an embedded development counterparty (loopback only).\n` +
       `  agent URL:   ${counterparty.agentUrl}\n` +

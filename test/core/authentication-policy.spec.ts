@@ -6,7 +6,10 @@ import {
   type PolicyFacts,
   type SignatureState,
 } from '../../lib/core/policy/authentication-decision.js';
-import type { SigningListMode } from '../../lib/core/policy/request-signing-capability.js';
+import {
+  SIGNING_LIST_MODES,
+  type SigningListMode,
+} from '../../lib/core/policy/request-signing-capability.js';
 import {
   resolveRequestTarget,
   resolveRequestTargets,
@@ -120,15 +123,7 @@ describe('decideAuthentication', () => {
 });
 
 describe('needsFallbackCredential', () => {
-  const modes: (SigningListMode | undefined)[] = [
-    undefined,
-    'required_for',
-    'warn_for',
-    'supported_for',
-    'protocol_methods_required_for',
-    'protocol_methods_warn_for',
-    'protocol_methods_supported_for',
-  ];
+  const modes: (SigningListMode | undefined)[] = [undefined, ...SIGNING_LIST_MODES];
   const signatures: SignatureState[] = [
     { kind: 'absent' },
     { kind: 'malformed' },

@@ -164,13 +164,7 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
     workDir = mkdtempSync(join(tmpdir(), 'adcp-sample-test-'));
     const caFile = join(workDir, 'ca.pem');
     writeFileSync(caFile, counterparty.caCertificatePem);
-    Object.assign(process.env, {
-      ADCP_COUNTERPARTY_AGENT_URL: counterparty.agentUrl,
-      ADCP_COUNTERPARTY_JWKS_URI: counterparty.jwksUri,
-      ADCP_COUNTERPARTY_REVOCATION_URL: counterparty.revocationListUrl,
-      ADCP_DEV_INSECURE_FETCH: 'true',
-      ADCP_EXTRA_CA_FILE: caFile,
-    });
+    Object.assign(process.env, counterparty.sampleEnvironment(caFile));
     delete process.env.ADCP_REQUIRED_FOR;
   });
   afterEach(async () => {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { systemClock } from '../../lib/core/clock.js';
 import { freeLoopbackPort } from '../../lib/testing/loopback-port.js';
+import { isSampleVariable } from '../../sample/adcp-signing.config.js';
 import { LocalCounterparty } from '../../sample/local-counterparty.js';
 import { hasRedisServer, LocalRedisServer } from '../support/redis-server.js';
 
@@ -75,17 +76,11 @@ describeRedis('two sample instances sharing one Redis replay store', () => {
         env: {
           // The caller's own ADCP_* / PORT / BIND_ADDRESS must not reconfigure the instances.
           ...Object.fromEntries(
-            Object.entries(process.env).filter(
-              ([name]) => !name.startsWith('ADCP_') && name !== 'PORT' && name !== 'BIND_ADDRESS',
-            ),
+            Object.entries(process.env).filter(([name]) => !isSampleVariable(name)),
           ),
           NODE_OPTIONS: '',
           PORT: String(port),
-          ADCP_COUNTERPARTY_AGENT_URL: counterparty.agentUrl,
-          ADCP_COUNTERPARTY_JWKS_URI: counterparty.jwksUri,
-          ADCP_COUNTERPARTY_REVOCATION_URL: counterparty.revocationListUrl,
-          ADCP_DEV_INSECURE_FETCH: 'true',
-          ADCP_EXTRA_CA_FILE: caFile,
+          ...counterparty.sampleEnvironment(caFile),
           ADCP_PUBLIC_ORIGIN: PUBLIC_ORIGIN,
           ADCP_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
           ADCP_REPLAY_PER_KEYID_CAP: String(PER_KEYID_CAP),

@@ -33,12 +33,7 @@ describeRedis('sample app with ADCP_REDIS_URL', () => {
     dir = mkdtempSync(join(tmpdir(), 'adcp-sample-redis-'));
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, counterparty.caCertificatePem);
-    Object.assign(process.env, {
-      ADCP_COUNTERPARTY_AGENT_URL: counterparty.agentUrl,
-      ADCP_COUNTERPARTY_JWKS_URI: counterparty.jwksUri,
-      ADCP_COUNTERPARTY_REVOCATION_URL: counterparty.revocationListUrl,
-      ADCP_DEV_INSECURE_FETCH: 'true',
-      ADCP_EXTRA_CA_FILE: caFile,
+    Object.assign(process.env, counterparty.sampleEnvironment(caFile), {
       ADCP_REDIS_URL: redis.url,
     });
   }, 30_000);

@@ -1,4 +1,5 @@
 import { hasCharClass, TCHAR } from '../structured-fields/character-classes.js';
+import { isOptionalWhitespace } from '../text/optional-whitespace.js';
 import { STRING_METHODS } from '../text/string-intrinsics.js';
 
 // Own copies: this runs on every signed request with a body (see STRING_METHODS).
@@ -76,9 +77,9 @@ function ambiguous(contentType: string): DeclaredCharset {
   const candidates: string[] = [];
   for (let at = lower.indexOf('charset'); at !== -1; at = lower.indexOf('charset', at + 1)) {
     let i = at + 'charset'.length;
-    while (i < lower.length && isOws(lower.charCodeAt(i))) i++;
+    while (i < lower.length && isOptionalWhitespace(lower.charCodeAt(i))) i++;
     if (lower[i] === '=' || lower[i] === ':') i++;
-    while (i < lower.length && isOws(lower.charCodeAt(i))) i++;
+    while (i < lower.length && isOptionalWhitespace(lower.charCodeAt(i))) i++;
     if (lower[i] === '"' || lower[i] === "'") i++;
     const start = i;
     while (i < lower.length && !LENIENT_VALUE_END.includes(lower[i]!)) i++;
@@ -89,17 +90,12 @@ function ambiguous(contentType: string): DeclaredCharset {
 
 const LENIENT_VALUE_END = `"';, \t`;
 
-const SP = 0x20;
 const HTAB = 0x09;
 const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const SEMICOLON = 0x3b;
 const EQUALS = 0x3d;
 const SLASH = 0x2f;
-
-function isOws(c: number): boolean {
-  return c === SP || c === HTAB;
-}
 
 function isTchar(c: number): boolean {
   return hasCharClass(c, TCHAR);
@@ -114,7 +110,7 @@ function isMediaType(value: string): boolean {
 function mediaTypeEnd(value: string): number {
   const length = value.length;
   let i = 0;
-  while (i < length && isOws(charCodeAt.call(value, i))) i++;
+  while (i < length && isOptionalWhitespace(charCodeAt.call(value, i))) i++;
   const typeStart = i;
   while (i < length && isTchar(charCodeAt.call(value, i))) i++;
   if (i === typeStart || charCodeAt.call(value, i) !== SLASH) return -1;
@@ -122,7 +118,7 @@ function mediaTypeEnd(value: string): number {
   const subtypeStart = i;
   while (i < length && isTchar(charCodeAt.call(value, i))) i++;
   if (i === subtypeStart) return -1;
-  while (i < length && isOws(charCodeAt.call(value, i))) i++;
+  while (i < length && isOptionalWhitespace(charCodeAt.call(value, i))) i++;
   return i;
 }
 
@@ -138,7 +134,7 @@ function parameterPairs(value: string): [string, string][] | undefined {
   while (i < length) {
     if (value.charCodeAt(i) !== SEMICOLON) return undefined;
     i++;
-    while (i < length && isOws(value.charCodeAt(i))) i++;
+    while (i < length && isOptionalWhitespace(value.charCodeAt(i))) i++;
     // An empty parameter (`;;` or a trailing `;`) is allowed.
     if (i === length || value.charCodeAt(i) === SEMICOLON) continue;
     const nameStart = i;
@@ -175,7 +171,7 @@ function parameterPairs(value: string): [string, string][] | undefined {
       parameterValue = value.slice(valueStart, i);
     }
     pairs.push([name, parameterValue]);
-    while (i < length && isOws(value.charCodeAt(i))) i++;
+    while (i < length && isOptionalWhitespace(value.charCodeAt(i))) i++;
   }
   return pairs;
 }

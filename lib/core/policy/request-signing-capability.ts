@@ -17,14 +17,18 @@ export interface RequestSigningCapability {
   protocol_methods_required_for?: readonly string[];
 }
 
+/** The six lists of the capability block, AdCP operations first, then JSON-RPC protocol methods. */
+export const SIGNING_LIST_MODES = [
+  'required_for',
+  'warn_for',
+  'supported_for',
+  'protocol_methods_required_for',
+  'protocol_methods_warn_for',
+  'protocol_methods_supported_for',
+] as const;
+
 /** Which list an operation or JSON-RPC method falls under (precedence required > warn > supported). */
-export type SigningListMode =
-  | 'required_for'
-  | 'warn_for'
-  | 'supported_for'
-  | 'protocol_methods_required_for'
-  | 'protocol_methods_warn_for'
-  | 'protocol_methods_supported_for';
+export type SigningListMode = (typeof SIGNING_LIST_MODES)[number];
 
 /** The capability after validation, with O(1) membership tests. */
 export interface ResolvedSigningCapability {

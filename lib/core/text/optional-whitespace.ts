@@ -17,6 +17,7 @@ export function trimOptionalWhitespace(value: string): string {
   return start === 0 && end === value.length ? value : slice.call(value, start, end);
 }
 
-function isOptionalWhitespace(c: number): boolean {
+/** SP or HTAB: OWS (RFC 9110 §5.6.3). */
+export function isOptionalWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x09;
 }

@@ -8,6 +8,7 @@ import { decidePostParse, type PostParseFacts } from '../../core/policy/post-par
 import {
   hasOperationNameSyntax,
   type RequestSigningCapability,
+  SIGNING_LIST_MODES,
   type SigningListMode,
 } from '../../core/policy/request-signing-capability.js';
 import {
@@ -313,15 +314,10 @@ const HARNESS_STATE_FIELDS = new Set([
   'replay_cache_per_keyid_cap_hit',
   'revocation_list',
 ]);
-const CAPABILITY_FIELDS = new Set([
+const CAPABILITY_FIELDS = new Set<string>([
   'supported',
   'covers_content_digest',
-  'supported_for',
-  'warn_for',
-  'required_for',
-  'protocol_methods_supported_for',
-  'protocol_methods_warn_for',
-  'protocol_methods_required_for',
+  ...SIGNING_LIST_MODES,
 ]);
 const REVOCATION_LIST_FIELDS = new Set([
   'issuer',
@@ -635,14 +631,7 @@ function runPolicyCase(file: string, testCase: PolicyCase): ConformanceCaseResul
 
 const POLICY_ENUMS: Readonly<Record<string, readonly string[]>> = {
   endpoint_profile: ['3.2', '3.1', '3.0'],
-  mode: [
-    'required_for',
-    'warn_for',
-    'supported_for',
-    'protocol_methods_required_for',
-    'protocol_methods_warn_for',
-    'protocol_methods_supported_for',
-  ],
+  mode: SIGNING_LIST_MODES,
   legacy_digest_policy: ['required', 'either', 'forbidden'],
   signature_header_state: ['well_formed', 'malformed_pair'],
 };
