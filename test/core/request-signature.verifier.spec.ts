@@ -200,6 +200,36 @@ describe.each(matrix)('signer and verifier agree: profile $profile, $alg', ({ pr
     await verifier.verify(input);
     expect(await codeOf(verifier.verify(input))).toBe('request_signature_replayed');
   });
+
+  // Step 10 encodes most bases into a reused buffer and falls back to a fresh one for long bases: both
+  // paths, and a short base right after a long one, must verify exactly the bytes of their own base.
+  it('verifies long signature bases, and short ones after them, byte for byte', async () => {
+    const { verifier } = setup();
+    const longUrl = `${URL}?ids=${'a'.repeat(20_000)}`;
+    const signLong = () =>
+      signRequest(
+        { method: 'POST', url: longUrl, body: BODY },
+        { privateJwk: key.privateJwk, profile, now },
+      );
+    const bases: string[] = [];
+    const { verifier: recording } = makeVerifier({
+      keys: [key.publicJwk],
+      profile,
+      onSignatureBase: (base) => bases.push(base),
+    });
+    await recording.verify(toInput(signLong()));
+    expect(bases[0]!.length).toBeGreaterThan(20_000);
+
+    await expect(verifier.verify(toInput(signLong()))).resolves.toMatchObject({
+      nonce: expect.any(String),
+    });
+    const tampered = toInput(signLong(), { url: `${longUrl.slice(0, -1)}b` });
+    expect(await codeOf(verifier.verify(tampered))).toBe('request_signature_invalid');
+    // A short base after long ones: only its own bytes are verified, none left over from before.
+    await expect(verifier.verify(toInput(sign()))).resolves.toMatchObject({ keyid: `kid-${alg}` });
+    const shortTampered = toInput(sign(), { url: `${URL}x` });
+    expect(await codeOf(verifier.verify(shortTampered))).toBe('request_signature_invalid');
+  });
 });
 
 describe('RequestSignatureVerifier checklist order and codes', () => {
