@@ -20,6 +20,12 @@ export interface BrandJsonAgentBinding {
   /** The entry's `jwks_uri`, or `/.well-known/jwks.json` at the agent's origin when it has none. */
   readonly jwksUri: string;
   readonly jwksUriDefaulted: boolean;
+  /**
+   * When brand.json last confirmed this (epoch ms): the start of the fetch that returned the document
+   * or revalidated it with a 304. A cached document keeps its original time, so callers can bound how
+   * long they act on it (§e.3 step 4).
+   */
+  readonly confirmedAt: number;
 }
 
 /** Options of {@link BrandJsonResolver}. */
@@ -105,7 +111,7 @@ export class BrandJsonResolver {
      */
     maxAgeMs?: number,
   ): Promise<BrandJsonAgentBinding> {
-    const agents = await this.loadAgents(brandJsonUrl, maxAgeMs);
+    const { agents, confirmedAt } = await this.loadAgents(brandJsonUrl, maxAgeMs);
     // §e.3 step 5: byte equality, no canonicalization (a trailing slash is a different agent).
     const matches = agents.filter((entry) => entry.url === agentUrl);
     if (matches.length === 0) {
@@ -132,7 +138,13 @@ export class BrandJsonResolver {
     }
     const entry = matches[0]!;
     if (!entry.hasJwksUri) {
-      return { agentUrl, brandJsonUrl, jwksUri: defaultJwksUri(agentUrl), jwksUriDefaulted: true };
+      return {
+        agentUrl,
+        brandJsonUrl,
+        jwksUri: defaultJwksUri(agentUrl),
+        jwksUriDefaulted: true,
+        confirmedAt,
+      };
     }
     const jwksUri = this.checkJwksUri(entry.jwksUri);
     if (jwksUri === undefined) {
@@ -146,7 +158,7 @@ export class BrandJsonResolver {
         },
       );
     }
-    return { agentUrl, brandJsonUrl, jwksUri, jwksUriDefaulted: false };
+    return { agentUrl, brandJsonUrl, jwksUri, jwksUriDefaulted: false, confirmedAt };
   }
 
   /** Forgets a cached document (success or failure), so the next call fetches again. */
@@ -158,7 +170,7 @@ export class BrandJsonResolver {
   private async loadAgents(
     url: string,
     maxAgeMs: number | undefined,
-  ): Promise<readonly BrandJsonAgentEntry[]> {
+  ): Promise<{ agents: readonly BrandJsonAgentEntry[]; confirmedAt: number }> {
     let cached = this.documents.get(url);
     if (cached === undefined) {
       cached = { expiresAtMs: Number.NEGATIVE_INFINITY };
@@ -178,7 +190,7 @@ export class BrandJsonResolver {
       await cached.inflight;
     }
     if (cached.error !== undefined) throw cached.error;
-    return cached.agents ?? [];
+    return { agents: cached.agents ?? [], confirmedAt: cached.confirmedAtMs ?? now };
   }
 
   private async refresh(url: string, cached: CachedDocument): Promise<void> {

@@ -25,3 +25,25 @@ export function nonNegativeDuration(
   }
   return value;
 }
+
+/**
+ * A duration option in milliseconds within `[min, max]`, or `fallback` when unset. `why` names the
+ * rule the bound comes from, for the error message.
+ */
+export function boundedDuration(
+  value: number | undefined,
+  fallback: number,
+  field: string,
+  bounds: { readonly min: number; readonly max?: number; readonly why: string },
+): number {
+  if (value === undefined) return fallback;
+  const max = bounds.max ?? Number.POSITIVE_INFINITY;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < bounds.min || value > max) {
+    const range =
+      max === Number.POSITIVE_INFINITY
+        ? `at least ${bounds.min}`
+        : `between ${bounds.min} and ${max}`;
+    throw new AdcpSigningConfigurationError(field, `must be ${range} milliseconds (${bounds.why})`);
+  }
+  return value;
+}

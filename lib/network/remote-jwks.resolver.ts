@@ -6,7 +6,7 @@ import type { AdcpJwk } from '../core/jwk.interface.js';
 import { requestKeyPurposeProblem } from '../core/jwk-purpose.js';
 import { JwksResolver, type ResolvedSigningKey } from '../core/jwks-resolver.interface.js';
 import { PublicKeyCache } from '../core/public-key.cache.js';
-import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../core/revocation-list.js';
+import { MAX_POLL_INTERVAL_MS } from '../core/revocation-list.js';
 import type { SignatureAlgorithm } from '../core/signature-algorithms.js';
 import { SignatureVerificationError } from '../core/signature-verification.error.js';
 import type { JwksCacheState, JwksCounterpartySnapshot } from '../core/source-health.interface.js';
@@ -17,53 +17,19 @@ import {
   type ResolvedCounterparty,
   resolveCounterparties,
 } from './counterparty.interface.js';
-import { nonNegativeDuration, positiveDuration } from './duration-option.js';
+import { type RemoteJwksResolverOptions, resolveJwksTimings } from './remote-jwks.options.js';
 import { SafeFetchError } from './safe-fetch.error.js';
 import type { SafeHttpFetcher } from './safe-http.interface.js';
 import { type ScheduledTask, type Scheduler, systemScheduler } from './scheduler.js';
 
+export {
+  JWKS_REFETCH_COOLDOWN_MS,
+  MAX_JWKS_STALE_MS,
+  type RemoteJwksResolverOptions,
+} from './remote-jwks.options.js';
+
 /** JWKS body cap (§e.3 budgets). */
 export const MAX_JWKS_BYTES = 65_536;
-/** The kid-miss refetch cooldown of §e.4. */
-export const JWKS_REFETCH_COOLDOWN_MS = 30_000;
-
-/** Options of {@link RemoteJwksResolver}. */
-export interface RemoteJwksResolverOptions {
-  /** TTL floor when `Cache-Control: max-age` is tiny or zero. Default 60 s. */
-  minTtlMs?: number;
-  /**
-   * TTL ceiling. Default and maximum 30 min: §e.4 requires the JWKS TTL to stay within the revocation
-   * polling interval, whose ceiling is 30 min. See also `revocationIntervalMs`.
-   */
-  maxTtlMs?: number;
-  /** TTL when the response carries no `max-age`. Default 5 min (then clamped to the floor and ceiling). */
-  defaultTtlMs?: number;
-  /** Minimum spacing of kid-miss refetches (and of request-driven retries after a failure). Default 30 s. */
-  refetchCooldownMs?: number;
-  /**
-   * After a failed refresh, keys keep being served for this long past their expiry; then requests get
-   * `request_signature_jwks_unavailable` (or `_untrusted`). Default 10 min; 0 disables stale serving.
-   */
-  maxStaleMs?: number;
-  /** How long before expiry the background refresh runs. Default 30 s (at most half the TTL). */
-  refreshAheadMs?: number;
-  /** Ceiling of the background retry backoff after failures. Default 5 min. */
-  maxRetryBackoffMs?: number;
-  /**
-   * The current revocation polling interval of a counterparty (e.g. `RemoteRevocationChecker.pollIntervalMs`).
-   * When it answers, the TTL of that counterparty's key set is capped by it as well (§e.4).
-   */
-  revocationIntervalMs?: (agentUrl: string) => number | undefined;
-  /** Shared brand.json cache (e.g. with another resolver). Default: a private one on the same fetcher. */
-  brandJsonResolver?: BrandJsonResolver;
-  /** DEVELOPMENT ONLY: accept `http://` counterparty and `jwks_uri` URLs (the fetcher must allow them too). */
-  allowInsecureHttp?: boolean;
-  /** Timers for background refreshes. Default: `setTimeout`, `unref()`ed. */
-  scheduler?: Scheduler;
-  /** Jitter source in [0, 1) for retry backoff. Default `Math.random`. */
-  random?: () => number;
-  logger?: VerifierLogger;
-}
 
 /** Why a key set was (re)fetched. */
 export type JwksRefreshTrigger =
@@ -123,19 +89,33 @@ interface KeySetState {
 interface CounterpartyState {
   readonly config: ResolvedCounterparty;
   set?: KeySetState;
+  /** When brand.json last confirmed the mapping to `set` (a fetch or a 304). */
+  mappingConfirmedAtMs?: number;
+  /**
+   * When brand.json must confirm the mapping again (§e.3 step 4): `mappingConfirmedAtMs` + the polling
+   * interval. `Infinity` for a pinned `jwksUri`, which needs no discovery.
+   */
+  mappingDueAtMs: number;
+  /** Set while the last brand.json read failed; cleared by the next success. */
   mappingError?: SignatureVerificationError;
   mappingErrorAtMs?: number;
   mappingInflight?: Promise<void>;
 }
 
 type IndexEntry =
-  | { readonly ambiguous: false; readonly resolved: ResolvedSigningKey; readonly set: KeySetState }
+  | {
+      readonly ambiguous: false;
+      readonly resolved: ResolvedSigningKey;
+      readonly set: KeySetState;
+      readonly owner: CounterpartyState;
+    }
   | { readonly ambiguous: true; readonly agentUrls: readonly string[] };
 
 type Lookup =
   | { readonly kind: 'usable'; readonly resolved: ResolvedSigningKey }
   | { readonly kind: 'ambiguous'; readonly agentUrls: readonly string[] }
   | { readonly kind: 'refresh_due' | 'expired'; readonly set: KeySetState }
+  | { readonly kind: 'mapping_due'; readonly state: CounterpartyState }
   | { readonly kind: 'missing' };
 
 const JWK_ALG_TO_SIGNATURE_ALG: Readonly<Record<string, SignatureAlgorithm>> = {
@@ -150,11 +130,17 @@ const JWK_ALG_TO_SIGNATURE_ALG: Readonly<Record<string, SignatureAlgorithm>> = {
  * - Hot path: a cached, fresh kid is one `Map` lookup, answered synchronously.
  * - A kid resolves to exactly one agent: a kid published twice in one set, or by two counterparties,
  *   resolves to nothing (`request_signature_key_unknown`) and is logged (§e.1 [gap]).
- * - TTL from `Cache-Control: max-age`, clamped to [minTtl, min(maxTtl, revocation interval)] (§e.4).
+ * - TTL from `Cache-Control: max-age` minus `Age`, clamped to [minTtl, min(maxTtl, revocation
+ *   interval)] (§e.4).
  * - Kid miss: every set is refetched at once (unless one did a miss refetch within the cooldown);
  *   concurrent misses share one request per URI (single flight).
  * - Conditional requests; a 304 keeps the keys and extends their life.
  * - Stale-if-error: after a failed refresh, keys are served for `maxStale` past expiry.
+ * - A brand.json mapping is used for at most the polling interval after brand.json last confirmed it
+ *   (§e.3 step 4); then the next request re-reads brand.json first. While brand.json is unreachable
+ *   the mapping is kept for `maxStale` more, then dropped: requests get the discovery code.
+ * - A key set no counterparty maps to any more is dropped, so a `jwks_uri` that keeps moving cannot
+ *   grow the cache.
  * - Keys are validated when loaded; a key failing §e.1 stays resolvable with `purposeProblem` set, so
  *   step 8 rejects it (`request_signature_key_purpose_invalid`) rather than calling it unknown.
  * - Background refresh ahead of expiry, started by the first load; `stop()` cancels it.
@@ -194,31 +180,14 @@ export class RemoteJwksResolver extends JwksResolver {
     this.logger = options.logger ?? silentLogger;
     this.scheduler = options.scheduler ?? systemScheduler;
     this.random = options.random ?? Math.random;
-    this.maxTtlMs = Math.min(
-      MAX_POLL_INTERVAL_MS,
-      positiveDuration(options.maxTtlMs, MAX_POLL_INTERVAL_MS, 'maxTtlMs'),
-    );
-    this.minTtlMs = Math.min(
-      this.maxTtlMs,
-      positiveDuration(options.minTtlMs, MIN_POLL_INTERVAL_MS, 'minTtlMs'),
-    );
-    this.defaultTtlMs = clamp(
-      positiveDuration(options.defaultTtlMs, 5 * 60_000, 'defaultTtlMs'),
-      this.minTtlMs,
-      this.maxTtlMs,
-    );
-    this.cooldownMs = nonNegativeDuration(
-      options.refetchCooldownMs,
-      JWKS_REFETCH_COOLDOWN_MS,
-      'refetchCooldownMs',
-    );
-    this.maxStaleMs = nonNegativeDuration(options.maxStaleMs, 10 * 60_000, 'maxStaleMs');
-    this.refreshAheadMs = nonNegativeDuration(options.refreshAheadMs, 30_000, 'refreshAheadMs');
-    this.maxRetryBackoffMs = positiveDuration(
-      options.maxRetryBackoffMs,
-      5 * 60_000,
-      'maxRetryBackoffMs',
-    );
+    const timings = resolveJwksTimings(options);
+    this.minTtlMs = timings.minTtlMs;
+    this.maxTtlMs = timings.maxTtlMs;
+    this.defaultTtlMs = timings.defaultTtlMs;
+    this.cooldownMs = timings.cooldownMs;
+    this.maxStaleMs = timings.maxStaleMs;
+    this.refreshAheadMs = timings.refreshAheadMs;
+    this.maxRetryBackoffMs = timings.maxRetryBackoffMs;
     this.revocationIntervalMs = options.revocationIntervalMs;
     this.brandJson =
       options.brandJsonResolver ??
@@ -232,7 +201,11 @@ export class RemoteJwksResolver extends JwksResolver {
       allowInsecureHttp: options.allowInsecureHttp === true,
     });
     for (const config of resolved) {
-      const state: CounterpartyState = { config };
+      const pinned = config.jwksUri !== undefined;
+      const state: CounterpartyState = {
+        config,
+        mappingDueAtMs: pinned ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
+      };
       this.counterparties.set(config.agentUrl, state);
       // A pinned key set needs no discovery: map it now.
       if (config.jwksUri !== undefined) this.attach(state, config.jwksUri);
@@ -288,7 +261,9 @@ export class RemoteJwksResolver extends JwksResolver {
   async jwksUriOf(agentUrl: string): Promise<string> {
     const state = this.counterparties.get(agentUrl);
     if (state === undefined) throw new Error(`${agentUrl} is not a configured counterparty`);
-    if (state.set === undefined) await this.updateMapping(state);
+    if (state.set === undefined || this.clock.now() >= state.mappingDueAtMs) {
+      await this.updateMapping(state);
+    }
     if (state.set !== undefined) return state.set.uri;
     throw state.mappingError ?? new Error(`${agentUrl}: no JWKS mapping`);
   }
@@ -326,10 +301,18 @@ export class RemoteJwksResolver extends JwksResolver {
   }
 
   /**
-   * Re-applies the TTL ceiling to cached sets, e.g. after a revocation list shortened its polling
-   * interval: a set loaded before the interval was known must not outlive it (§e.4).
+   * Re-applies the TTL ceiling to cached sets and brand.json mappings, e.g. after a revocation list
+   * shortened its polling interval: what was loaded before the interval was known must not outlive it
+   * (§e.3 step 4, §e.4).
    */
   applyTtlCeilings(): void {
+    for (const state of this.counterparties.values()) {
+      if (state.mappingConfirmedAtMs === undefined) continue;
+      state.mappingDueAtMs = Math.min(
+        state.mappingDueAtMs,
+        state.mappingConfirmedAtMs + this.mappingLifetime(state),
+      );
+    }
     for (const set of this.sets.values()) {
       if (set.keys === undefined || set.lastSuccessAtMs === undefined) continue;
       const ceiling = this.ttlCeiling(set);
@@ -368,11 +351,17 @@ export class RemoteJwksResolver extends JwksResolver {
             : {}),
         };
       }
-      const lastError = this.failedSinceSuccess(set) ? set.lastError : undefined;
+      // A failing brand.json read is the counterparty's problem even while its keys are fresh.
+      const mappingError = state.mappingError;
+      const setError = this.failedSinceSuccess(set) ? set.lastError : undefined;
+      const lastError =
+        mappingError !== undefined
+          ? { error: mappingError, atMs: state.mappingErrorAtMs ?? now }
+          : setError;
       return {
         ...base,
         jwksUri: set.uri,
-        state: this.stateOf(set, now),
+        state: this.mappedStateOf(state, set, now),
         keyCount: set.keys?.length ?? 0,
         ...(set.lastSuccessAtMs !== undefined
           ? {
@@ -384,7 +373,10 @@ export class RemoteJwksResolver extends JwksResolver {
         ...(set.nextRefreshAtMs !== undefined && set.timer !== undefined
           ? { nextRefreshAt: set.nextRefreshAtMs }
           : {}),
-        consecutiveFailures: set.consecutiveFailures,
+        consecutiveFailures:
+          mappingError !== undefined
+            ? Math.max(1, set.consecutiveFailures)
+            : set.consecutiveFailures,
         ...(lastError !== undefined
           ? {
               lastError: {
@@ -405,8 +397,15 @@ export class RemoteJwksResolver extends JwksResolver {
     const entry = this.index.get(keyid);
     if (entry === undefined) return { kind: 'missing' };
     if (entry.ambiguous) return { kind: 'ambiguous', agentUrls: entry.agentUrls };
-    const set = entry.set;
+    const owner = entry.owner;
     const now = this.clock.now();
+    if (
+      (owner.mappingError !== undefined || now >= owner.mappingDueAtMs) &&
+      !this.mayServeMapping(owner, now)
+    ) {
+      return { kind: 'mapping_due', state: owner };
+    }
+    const set = entry.set;
     if (now < set.expiresAtMs) return { kind: 'usable', resolved: entry.resolved };
     if (this.failedSinceSuccess(set)) {
       if (now < set.expiresAtMs + this.maxStaleMs) {
@@ -421,7 +420,16 @@ export class RemoteJwksResolver extends JwksResolver {
   }
 
   private async resolveSlow(keyid: string): Promise<ResolvedSigningKey | undefined> {
-    const first = this.lookup(keyid);
+    let first = this.lookup(keyid);
+    if (first.kind === 'mapping_due') {
+      // §e.3 step 4: brand.json must confirm the mapping before its keys are used again.
+      const state = first.state;
+      await this.updateMapping(state);
+      first = this.lookup(keyid);
+      if (first.kind === 'mapping_due' || (first.kind === 'missing' && state.set === undefined)) {
+        throw this.mappingFailureOf(state);
+      }
+    }
     if (first.kind === 'usable') return first.resolved;
     if (first.kind === 'ambiguous') return this.refuseAmbiguous(keyid, first.agentUrls);
     if (first.kind === 'refresh_due' || first.kind === 'expired') {
@@ -433,6 +441,7 @@ export class RemoteJwksResolver extends JwksResolver {
       const second = this.lookup(keyid);
       if (second.kind === 'usable') return second.resolved;
       if (second.kind === 'ambiguous') return this.refuseAmbiguous(keyid, second.agentUrls);
+      if (second.kind === 'mapping_due') throw this.mappingFailureOf(second.state);
       if (second.kind !== 'missing') throw this.failureOf(second.set);
       // The refresh dropped the kid: that refresh was the one refetch §e.4 allows.
       return undefined;
@@ -457,14 +466,18 @@ export class RemoteJwksResolver extends JwksResolver {
     if (found.kind === 'usable') return found.resolved;
     if (found.kind === 'ambiguous') return this.refuseAmbiguous(keyid, found.agentUrls);
     if (found.kind === 'refresh_due' || found.kind === 'expired') throw this.failureOf(found.set);
-    // Still unknown. If some counterparty's keys could not be obtained, the kid may well be there:
-    // say so (retryable codes first) instead of calling the key unknown.
+    if (found.kind === 'mapping_due') throw this.mappingFailureOf(found.state);
+    // Still unknown. If some counterparty's keys could not be obtained, or its brand.json (which may
+    // name a new key set) could not be read, the kid may well be there: say so (retryable codes first)
+    // instead of calling the key unknown.
     const failures: SignatureVerificationError[] = [];
     for (const state of states) {
-      if (state.set === undefined) {
-        if (state.mappingError !== undefined) failures.push(state.mappingError);
-      } else if (this.failedSinceSuccess(state.set) || state.set.keys === undefined) {
-        failures.push(this.failureOf(state.set));
+      if (state.mappingError !== undefined) {
+        failures.push(state.mappingError);
+      } else if (state.set !== undefined) {
+        if (this.failedSinceSuccess(state.set) || state.set.keys === undefined) {
+          failures.push(this.failureOf(state.set));
+        }
       }
     }
     if (failures.length > 0) {
@@ -498,28 +511,89 @@ export class RemoteJwksResolver extends JwksResolver {
 
   private async doUpdateMapping(state: CounterpartyState, brandJsonUrl: string): Promise<void> {
     try {
+      const lifetime = this.mappingLifetime(state);
+      // The document is re-read once the mapping is due, whatever its own max-age says.
       const binding = await this.brandJson.resolveAgent(
         brandJsonUrl,
         state.config.agentUrl,
-        this.revocationInterval(state.config.agentUrl),
+        lifetime,
       );
       state.mappingError = undefined;
+      state.mappingConfirmedAtMs = binding.confirmedAt;
+      state.mappingDueAtMs = binding.confirmedAt + lifetime;
       this.attach(state, binding.jwksUri);
     } catch (error) {
       const failure = asVerificationError(error, 'request_signature_brand_json_unreachable');
-      const hadMapping = state.set !== undefined;
       if (state.mappingError?.code !== failure.code) {
         this.logger.warn(
           `brand.json for ${state.config.agentUrl}: ${failure.code} (${failure.message})`,
         );
       }
+      const now = this.clock.now();
       state.mappingError = failure;
-      state.mappingErrorAtMs = this.clock.now();
-      // An unreachable brand.json is transient: the last known mapping stays. A definitive answer
-      // (agent withdrawn, ambiguous, malformed) removes it, so its keys stop resolving.
-      if (!(hadMapping && failure.code === 'request_signature_brand_json_unreachable'))
-        this.detach(state);
+      state.mappingErrorAtMs = now;
+      // An unreachable brand.json is transient: the last known mapping stays, but only within its
+      // lifetime plus the stale allowance (see `mayServeMapping`). A definitive answer (agent withdrawn,
+      // ambiguous, malformed) removes it at once, so its keys stop resolving.
+      const keep =
+        state.set !== undefined &&
+        failure.code === 'request_signature_brand_json_unreachable' &&
+        now < state.mappingDueAtMs + this.maxStaleMs;
+      if (!keep) this.detach(state);
     }
+  }
+
+  /**
+   * §e.3 step 4: a brand.json success is used for no longer than the counterparty's revocation polling
+   * interval (at most 30 min, and at most `maxTtlMs`, the key sets' own ceiling).
+   */
+  private mappingLifetime(state: CounterpartyState): number {
+    return Math.min(
+      this.maxTtlMs,
+      this.revocationInterval(state.config.agentUrl) ?? MAX_POLL_INTERVAL_MS,
+    );
+  }
+
+  /**
+   * Whether a mapping that is due, or whose last brand.json read failed, may still be used now; if so,
+   * a background re-read is started no faster than the cooldown.
+   *
+   * A mapping past its lifetime that brand.json has not been asked about yet is not served: the request
+   * re-reads brand.json first. Once that read has failed as `_unreachable`, the mapping is served for
+   * `maxStale` past its lifetime. §e.3 step 4 bounds how long a *success* is cached and §h.2 calls
+   * `_unreachable` transient; the allowance is the stale-if-error the key set behind the mapping already
+   * gets, the same tolerance §f gives revocation data whose refresh fails (in force until next_update +
+   * 4 × the interval). Without it, one failed re-read at the bound would turn away every request of the
+   * counterparty for the 60 s failure cache.
+   */
+  private mayServeMapping(state: CounterpartyState, now: number): boolean {
+    if (state.mappingError === undefined) return false;
+    if (now >= state.mappingDueAtMs + this.maxStaleMs) return false;
+    if (
+      state.mappingInflight === undefined &&
+      now - (state.mappingErrorAtMs ?? now) >= this.cooldownMs
+    ) {
+      void this.updateMapping(state);
+    }
+    return true;
+  }
+
+  /** The error a request gets when its key's brand.json mapping cannot be used. */
+  private mappingFailureOf(state: CounterpartyState): SignatureVerificationError {
+    return (
+      state.mappingError ??
+      new SignatureVerificationError(
+        'request_signature_brand_json_unreachable',
+        7,
+        'brand.json mapping could not be confirmed',
+        {
+          agent_url: state.config.agentUrl,
+          ...(state.config.brandJsonUrl !== undefined
+            ? { brand_json_url: state.config.brandJsonUrl }
+            : {}),
+        },
+      )
+    );
   }
 
   private attach(state: CounterpartyState, uri: string): void {
@@ -544,7 +618,16 @@ export class RemoteJwksResolver extends JwksResolver {
     if (set === undefined) return;
     set.users.delete(state);
     state.set = undefined;
-    if (set.users.size === 0) this.cancelTimer(set);
+    state.mappingConfirmedAtMs = undefined;
+    if (set.users.size === 0) {
+      // Nobody maps to it any more: drop it, or every jwks_uri brand.json ever named would stay
+      // cached. Nothing else holds on to it: the index only lists counterparties' sets, timers are
+      // only kept for sets with users, and `lookupKey` (revocation-list keys, whose URIs come from
+      // configuration or a counterparty's current set) re-creates a set on demand at the cost of one
+      // fetch. A refresh still in flight completes on the detached object and is then forgotten.
+      this.cancelTimer(set);
+      if (this.sets.get(set.uri) === set) this.sets.delete(set.uri);
+    }
     this.rebuildIndex();
   }
 
@@ -700,7 +783,7 @@ export class RemoteJwksResolver extends JwksResolver {
             : {}),
           ...(key.purposeProblem !== undefined ? { purposeProblem: key.purposeProblem } : {}),
         });
-        index.set(key.kid, { ambiguous: false, resolved, set });
+        index.set(key.kid, { ambiguous: false, resolved, set, owner: state });
       }
     }
     this.index = index;
@@ -818,6 +901,16 @@ export class RemoteJwksResolver extends JwksResolver {
     return now < set.expiresAtMs ? 'fresh' : 'refresh_due';
   }
 
+  /** {@link stateOf}, worsened by the brand.json mapping: failing is `stale` (then `expired`), due is `refresh_due`. */
+  private mappedStateOf(state: CounterpartyState, set: KeySetState, now: number): JwksCacheState {
+    const keys = this.stateOf(set, now);
+    if (keys === 'never_fetched' || keys === 'expired') return keys;
+    if (state.mappingError !== undefined) {
+      return now < state.mappingDueAtMs + this.maxStaleMs ? 'stale' : 'expired';
+    }
+    return keys === 'fresh' && now >= state.mappingDueAtMs ? 'refresh_due' : keys;
+  }
+
   private emit(
     set: KeySetState,
     trigger: JwksRefreshTrigger,
@@ -906,8 +999,4 @@ function deepFreeze<T>(value: T): T {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, value));
 }

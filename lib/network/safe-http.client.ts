@@ -9,11 +9,13 @@ import {
   type AgentOptions as HttpsAgentOptions,
   type RequestOptions as HttpsRequestOptions,
 } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, Socket } from 'node:net';
 import { addAbortSignal, type Duplex, pipeline, type Readable, type Transform } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Axios, type AxiosResponse } from 'axios';
+import { createByteLimit } from './byte-limit.transform.js';
+import { remainingFreshnessSeconds } from './http-freshness.js';
 import { findReservedRange, type ReservedAddressCategory } from './reserved-address.js';
 import { SafeFetchError, type SafeFetchReason } from './safe-fetch.error.js';
 import type {
@@ -30,6 +32,9 @@ import {
   resolveSafeHttpOptions,
   type SafeHttpClientOptions,
 } from './safe-http.options.js';
+
+// Lives with the other freshness rules now; still exported from here, where callers found it.
+export { parseCacheControlMaxAge } from './http-freshness.js';
 
 /**
  * Categories refused even under `allowPrivateAddresses`: no development setup needs them, and
@@ -54,6 +59,8 @@ const DEFAULT_ACCEPT: Readonly<Record<FetchPurpose, string>> = {
 const CONNECT_TIMEOUT_CODE = 'ADCP_CONNECT_TIMEOUT';
 /** Code of the error the pinned lookup returns if Node ever asks it about another host. */
 const PIN_MISMATCH_CODE = 'ADCP_PIN_MISMATCH';
+/** Code of the error our agents destroy a socket with when its connected peer is refused. */
+const PEER_REFUSED_CODE = 'ADCP_PEER_REFUSED';
 
 /** Socket-level failures: the server could not be reached or dropped the connection. */
 const CONNECTION_CODES = new Set([
@@ -92,7 +99,7 @@ const REASON_TEXT: Readonly<Record<SafeFetchReason, string>> = {
   userinfo: 'URL carries credentials',
   invalid_address: 'host resolved to something that is not an IP address',
   reserved_address: 'host resolves to a reserved address',
-  peer_address: 'connected peer address is reserved',
+  peer_address: 'connected peer address is reserved or unknown',
   redirect: 'server answered with a redirect (never followed)',
   too_large: 'body exceeds the size cap',
   content_encoding: 'unsupported or corrupt content encoding',
@@ -133,11 +140,41 @@ function armConnectDeadline(
   socket.once('close', clear);
 }
 
-/** Keep-alive HTTPS agent that bounds connect + handshake time and pins SNI to the URL host name. */
+/** Whether a connected peer address may be talked to; `undefined` when the socket has none. */
+type PeerCheck = (address: string | undefined) => boolean;
+
+/**
+ * Destroys `socket` as soon as TCP connects if its peer is refused by `permits`, before any request
+ * byte is sent (§e.5 rule 3 fallback, behind the pinned lookup). This listener is added before the
+ * HTTP layer ever sees the socket, and that layer only queues the request until `connect` (and, for
+ * TLS, until the handshake has finished), so a refused socket never carries it. A socket that is not a
+ * `net.Socket`, or reports no peer address, is refused as well.
+ */
+function armPeerCheck(socket: Duplex | null | undefined, permits: PeerCheck): void {
+  if (!socket) return;
+  const check = () => {
+    const address = socket instanceof Socket ? socket.remoteAddress : undefined;
+    if (address !== undefined && permits(address)) return;
+    socket.destroy(
+      Object.assign(new Error('connected peer address refused'), {
+        code: PEER_REFUSED_CODE,
+        address,
+      }),
+    );
+  };
+  if (socket instanceof Socket && socket.connecting) socket.once('connect', check);
+  else check();
+}
+
+/**
+ * Keep-alive HTTPS agent that bounds connect + handshake time, checks the connected peer and pins
+ * SNI to the URL host name.
+ */
 class HardenedHttpsAgent extends HttpsAgent {
   constructor(
     options: HttpsAgentOptions,
     private readonly connectTimeoutMs: number,
+    private readonly permitsPeer: PeerCheck,
   ) {
     super(options);
   }
@@ -154,16 +191,18 @@ class HardenedHttpsAgent extends HttpsAgent {
       servername ? { ...options, servername } : options,
       callback,
     );
+    armPeerCheck(socket, this.permitsPeer);
     armConnectDeadline(socket, this.connectTimeoutMs, 'secureConnect');
     return socket;
   }
 }
 
-/** Keep-alive HTTP agent with a connect deadline; used only under the `allowHttp` opt-out. */
+/** Keep-alive HTTP agent with a connect deadline and the peer check; only under the `allowHttp` opt-out. */
 class HardenedHttpAgent extends HttpAgent {
   constructor(
     options: HttpAgentOptions,
     private readonly connectTimeoutMs: number,
+    private readonly permitsPeer: PeerCheck,
   ) {
     super(options);
   }
@@ -173,6 +212,7 @@ class HardenedHttpAgent extends HttpAgent {
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
     const socket = super.createConnection(options, callback);
+    armPeerCheck(socket, this.permitsPeer);
     armConnectDeadline(socket, this.connectTimeoutMs, 'connect');
     return socket;
   }
@@ -228,44 +268,36 @@ function headerString(response: AxiosResponse, name: string): string | undefined
   return undefined;
 }
 
-/** The error's `code`, looking through axios wrapping and Happy Eyeballs `AggregateError`s. */
-function errorCode(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
+/** The error and its causes, looking through axios wrapping and Happy Eyeballs `AggregateError`s. */
+function errorChain(error: unknown): Record<string, unknown>[] {
+  const chain = new Set<Record<string, unknown>>();
   let current: unknown = error;
-  while (current !== null && typeof current === 'object' && !seen.has(current)) {
-    seen.add(current);
-    const candidate = current as { code?: unknown; cause?: unknown; errors?: unknown };
-    if (typeof candidate.code === 'string' && candidate.code !== 'ERR_BAD_RESPONSE') {
-      return candidate.code;
-    }
-    current =
-      candidate.cause ?? (Array.isArray(candidate.errors) ? candidate.errors[0] : undefined);
+  while (current !== null && typeof current === 'object') {
+    const link = current as Record<string, unknown>;
+    if (chain.has(link)) break;
+    chain.add(link);
+    current = link['cause'] ?? (Array.isArray(link['errors']) ? link['errors'][0] : undefined);
+  }
+  return [...chain];
+}
+
+/** The first `code` in the error chain (axios's generic `ERR_BAD_RESPONSE` skipped). */
+function errorCode(error: unknown): string | undefined {
+  for (const link of errorChain(error)) {
+    const code = link['code'];
+    if (typeof code === 'string' && code !== 'ERR_BAD_RESPONSE') return code;
   }
   return undefined;
 }
 
-/**
- * `Cache-Control: max-age` in seconds, or `undefined` when absent or invalid. Invalid arguments
- * (negative, fractional, non-numeric) are ignored; when several valid ones appear the smallest
- * wins; values are capped at 2^31 (RFC 9111 §1.2.2). Other directives (`no-cache`, `no-store`,
- * `s-maxage`) are not interpreted: callers clamp their TTLs to the revocation interval anyway.
- */
-export function parseCacheControlMaxAge(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  let found: number | undefined;
-  for (const directive of value.split(',')) {
-    const equals = directive.indexOf('=');
-    const name = (equals < 0 ? directive : directive.slice(0, equals)).trim().toLowerCase();
-    if (name !== 'max-age' || equals < 0) continue;
-    let argument = directive.slice(equals + 1).trim();
-    if (argument.length >= 2 && argument.startsWith('"') && argument.endsWith('"')) {
-      argument = argument.slice(1, -1);
+/** The address our agents refused, as recorded on the error they destroyed the socket with. */
+function refusedPeerAddress(error: unknown): string | null {
+  for (const link of errorChain(error)) {
+    if (link['code'] === PEER_REFUSED_CODE && typeof link['address'] === 'string') {
+      return link['address'];
     }
-    if (!/^\d+$/.test(argument)) continue;
-    const seconds = Math.min(Number(argument), 2 ** 31);
-    found = found === undefined ? seconds : Math.min(found, seconds);
   }
-  return found;
+  return null;
 }
 
 /**
@@ -277,8 +309,10 @@ export function parseCacheControlMaxAge(value: string | undefined): number | und
  *
  * Content coding: it asks for `Accept-Encoding: identity` (bodies are small, so compression buys
  * nothing and only adds a decompression-bomb surface), yet still decodes gzip, deflate and br from
- * servers that compress anyway (e.g. objects stored pre-compressed), enforcing the cap on the
- * decoded bytes. The declared `Content-Length` is checked up front only for unencoded bodies.
+ * servers that compress anyway (e.g. objects stored pre-compressed). The one cap then applies twice:
+ * to the bytes read from the socket (a deflate stream can carry any number of empty blocks that
+ * decode to nothing) and to the decoded bytes (a bomb). A declared `Content-Length` over the cap is
+ * refused up front whatever the coding, since it counts the bytes on the wire.
  */
 export class SafeHttpClient implements SafeHttpFetcher {
   private readonly options: ResolvedSafeHttpOptions;
@@ -303,6 +337,9 @@ export class SafeHttpClient implements SafeHttpFetcher {
       timeout: 15_000,
       scheduling: 'lifo' as const,
     };
+    // Checked again on every new socket once connected: defence in depth behind the pinned lookup.
+    const peerCheck: PeerCheck = (address) =>
+      address !== undefined && isIP(address) !== 0 && this.permitsPeer(address);
     this.httpsAgent = new HardenedHttpsAgent(
       {
         ...pool,
@@ -315,8 +352,9 @@ export class SafeHttpClient implements SafeHttpFetcher {
           : {}),
       },
       connectTimeoutMs,
+      peerCheck,
     );
-    this.httpAgent = new HardenedHttpAgent(pool, connectTimeoutMs);
+    this.httpAgent = new HardenedHttpAgent(pool, connectTimeoutMs, peerCheck);
     this.http = new Axios({ adapter: 'http' });
     this.warnAboutOptOuts();
   }
@@ -409,11 +447,13 @@ export class SafeHttpClient implements SafeHttpFetcher {
     ) {
       throw this.fail('untrusted', 'invalid_request', purpose, undefined, { field: 'purpose' });
     }
-    const maxBytes = request.maxBytes ?? this.options.maxBytes[purpose];
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_FETCH_BYTES_CEILING) {
+    const configured = this.options.maxBytes[purpose];
+    const requested = request.maxBytes ?? configured;
+    if (!Number.isSafeInteger(requested) || requested < 1 || requested > MAX_FETCH_BYTES_CEILING) {
       throw this.fail('untrusted', 'invalid_request', purpose, undefined, { field: 'maxBytes' });
     }
-    return maxBytes;
+    // A request may only tighten the configured cap: the operator's limit is the one that holds.
+    return Math.min(requested, configured);
   }
 
   private parseTarget(raw: unknown, purpose: FetchPurpose): FetchTarget {
@@ -555,11 +595,6 @@ export class SafeHttpClient implements SafeHttpFetcher {
       clientRequest?.destroy();
     };
     try {
-      // Defence in depth behind the pinned lookup: refuse if the socket somehow reached a reserved peer.
-      const peer = clientRequest?.socket?.remoteAddress;
-      if (peer !== undefined && !this.permitsPeer(peer)) {
-        throw this.fail('untrusted', 'peer_address', purpose, target, { address: peer });
-      }
       const validators = {
         ...(headerString(response, 'etag') !== undefined
           ? { etag: headerString(response, 'etag') }
@@ -568,7 +603,10 @@ export class SafeHttpClient implements SafeHttpFetcher {
           ? { lastModified: headerString(response, 'last-modified') }
           : {}),
       };
-      const maxAgeSeconds = parseCacheControlMaxAge(headerString(response, 'cache-control'));
+      const maxAgeSeconds = remainingFreshnessSeconds(
+        headerString(response, 'cache-control'),
+        headerString(response, 'age'),
+      );
       const caching = maxAgeSeconds === undefined ? {} : { maxAgeSeconds };
       const status = response.status;
       if (status === 200) {
@@ -597,7 +635,10 @@ export class SafeHttpClient implements SafeHttpFetcher {
     }
   }
 
-  /** Reads the (decoded) body, aborting as soon as it passes `maxBytes` or the deadline hits. */
+  /**
+   * Reads the body, aborting as soon as the bytes read from the socket or the decoded bytes pass
+   * `maxBytes`, or the deadline hits.
+   */
   private async readBody(
     response: AxiosResponse<Readable>,
     maxBytes: number,
@@ -605,26 +646,22 @@ export class SafeHttpClient implements SafeHttpFetcher {
     purpose: FetchPurpose,
     target: FetchTarget,
   ): Promise<Buffer> {
+    // The declared length counts the bytes on the wire, whatever the coding.
+    const declared = headerString(response, 'content-length');
+    if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
+      throw this.fail('untrusted', 'too_large', purpose, target, {
+        maxBytes,
+        declaredBytes: Number(declared),
+      });
+    }
     const encoding = (headerString(response, 'content-encoding') ?? 'identity')
       .trim()
       .toLowerCase();
     let decoder: Transform | undefined;
     switch (encoding) {
       case '':
-      case 'identity': {
-        const declared = headerString(response, 'content-length');
-        if (
-          declared !== undefined &&
-          /^\d+$/.test(declared.trim()) &&
-          Number(declared) > maxBytes
-        ) {
-          throw this.fail('untrusted', 'too_large', purpose, target, {
-            maxBytes,
-            declaredBytes: Number(declared),
-          });
-        }
+      case 'identity':
         break;
-      }
       case 'gzip':
       case 'x-gzip':
         decoder = createGunzip();
@@ -638,7 +675,24 @@ export class SafeHttpClient implements SafeHttpFetcher {
       default:
         throw this.fail('untrusted', 'content_encoding', purpose, target);
     }
-    const source: Readable = decoder ? pipeline(response.data, decoder, () => {}) : response.data;
+    // An encoded body is capped before the decoder too. Compressed JSON is smaller than its decoded
+    // form (bar a few header bytes on tiny bodies), so the same cap fits; only padding trips it.
+    // Unencoded bytes are the decoded bytes: the loop below counts them.
+    let wireRefusal: SafeFetchError | undefined;
+    const source: Readable = decoder
+      ? pipeline(
+          response.data,
+          createByteLimit(maxBytes, () => {
+            wireRefusal = this.fail('untrusted', 'too_large', purpose, target, {
+              maxBytes,
+              contentEncoding: encoding,
+            });
+            return wireRefusal;
+          }),
+          decoder,
+          () => {},
+        )
+      : response.data;
     addAbortSignal(signal, source);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -651,6 +705,7 @@ export class SafeHttpClient implements SafeHttpFetcher {
         chunks.push(chunk);
       }
     } catch (error) {
+      if (wireRefusal !== undefined) throw wireRefusal;
       if (!(error instanceof SafeFetchError) && !signal.aborted) {
         const code = errorCode(error);
         if (decoder !== undefined && code !== undefined && DECODER_CODE.test(code)) {
@@ -677,6 +732,11 @@ export class SafeHttpClient implements SafeHttpFetcher {
     }
     const code = errorCode(error);
     const detail = code === undefined ? {} : { code };
+    if (code === PEER_REFUSED_CODE) {
+      return this.fail('untrusted', 'peer_address', purpose, target, {
+        address: refusedPeerAddress(error),
+      });
+    }
     if (code === CONNECT_TIMEOUT_CODE) {
       return this.fail('unavailable', 'connect_timeout', purpose, target, {
         connectTimeoutMs: this.options.connectTimeoutMs,

@@ -6,8 +6,10 @@ export interface SafeFetchRequest {
   url: string;
   purpose: FetchPurpose;
   /**
-   * Body cap in bytes; defaults per purpose (JWKS 64 KiB, brand.json 256 KiB, revocation list 1 MiB).
-   * An integer from 1 to 5 MB (§e.5 generic ceiling); anything else is refused as `invalid_request`.
+   * Body cap in bytes for this request. It can only tighten the client's configured cap for the
+   * purpose (JWKS 64 KiB, brand.json 256 KiB, revocation list 1 MiB by default): the smaller one
+   * applies. An integer from 1 to 5 MB (§e.5 generic ceiling); anything else is refused as
+   * `invalid_request`.
    */
   maxBytes?: number;
   /** Conditional request validators from a previous 200. */
@@ -24,16 +26,25 @@ export interface SafeFetchRequest {
 export type SafeFetchResponse =
   | {
       status: 200;
-      /** The body bytes, already capped (after any content decoding). */
+      /** The body bytes, already capped (on the wire and after any content decoding). */
       body: Buffer;
       /** The `Content-Type` header as sent, for callers that check the media type. */
       contentType?: string;
       etag?: string;
       lastModified?: string;
-      /** `Cache-Control: max-age` in seconds, when present and valid. */
+      /**
+       * Freshness left, in seconds: `Cache-Control: max-age` minus `Age` (RFC 9111 §4.2.3), floored at
+       * 0. Present when `max-age` is present and valid.
+       */
       maxAgeSeconds?: number;
     }
-  | { status: 304; etag?: string; lastModified?: string; maxAgeSeconds?: number };
+  | {
+      status: 304;
+      etag?: string;
+      lastModified?: string;
+      /** As on a 200: `max-age` minus `Age`, floored at 0. */
+      maxAgeSeconds?: number;
+    };
 
 /**
  * Why a fetch failed. `untrusted` is permanent (SSRF refusal, http scheme, redirect, oversized body,

@@ -34,7 +34,11 @@ export interface SafeHttpClientOptions {
   connectTimeoutMs?: number;
   /** Whole-fetch deadline: DNS, connect, request and body. Default 10 000 ms (§e.3), at most 30 000 ms. */
   totalTimeoutMs?: number;
-  /** Per-purpose body caps in bytes, overriding {@link DEFAULT_MAX_BYTES}; at most 5 MB each. */
+  /**
+   * Per-purpose body caps in bytes, overriding {@link DEFAULT_MAX_BYTES}; at most 5 MB each. They bound
+   * both the bytes read from the socket and the decoded bytes, and a request's own `maxBytes` can only
+   * tighten them.
+   */
   maxBytes?: Partial<Record<FetchPurpose, number>>;
   /** Concurrent sockets per origin. Default 4. */
   maxSockets?: number;

@@ -51,6 +51,7 @@ describe('BrandJsonResolver', () => {
       brandJsonUrl: BRAND,
       jwksUri: 'https://keys.buyer.example/jwks.json',
       jwksUriDefaulted: false,
+      confirmedAt: T0,
     });
     expect(fetcher.requests[0]).toMatchObject({
       url: BRAND,
@@ -204,7 +205,8 @@ describe('BrandJsonResolver', () => {
     const pending = Array.from({ length: 100 }, (_, i) =>
       resolver.resolveAgent(BRAND, i % 2 === 0 ? AGENT : `${AGENT}/2`),
     );
-    fetcher.release();
+    expect(await fetcher.heldRequests()).toBe(1);
+    await fetcher.release();
     expect(await Promise.all(pending)).toHaveLength(100);
     expect(fetcher.count()).toBe(1);
   });

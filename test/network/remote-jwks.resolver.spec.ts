@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../../lib/core/clock.js';
 import type { AdcpJwk } from '../../lib/core/jwk.interface.js';
 import type { ResolvedSigningKey } from '../../lib/core/jwks-resolver.interface.js';
+import { AdcpSigningConfigurationError } from '../../lib/core/policy/configuration.error.js';
 import { SignatureVerificationError } from '../../lib/core/signature-verification.error.js';
 import type { CounterpartyConfig } from '../../lib/network/counterparty.interface.js';
 import {
@@ -125,7 +126,9 @@ describe('RemoteJwksResolver: cache and hot path', () => {
     fetcher.set(JWKS_URI, ok({ keys: [key('kid-a'), key('kid-b')] }));
     fetcher.hold();
     const pending = Array.from({ length: 1000 }, () => resolver.resolve('kid-b'));
-    fetcher.release();
+    // Every caller has reached the one refetch and waits on it: the other 999 joined it.
+    expect(await fetcher.heldRequests()).toBe(1);
+    await fetcher.release();
     const results = await Promise.all(pending);
     expect(results.every((result) => result?.agentUrl === AGENT)).toBe(true);
     expect(fetcher.count()).toBe(2);
@@ -138,7 +141,8 @@ describe('RemoteJwksResolver: cache and hot path', () => {
     const pending = Array.from({ length: 1000 }, (_, i) =>
       resolver.resolve(i % 2 === 0 ? 'kid-a' : 'nope'),
     );
-    fetcher.release();
+    expect(await fetcher.heldRequests()).toBe(1);
+    await fetcher.release();
     const results = await Promise.all(pending);
     expect(results.filter((result) => result !== undefined)).toHaveLength(500);
     expect(fetcher.count()).toBe(1);
@@ -459,6 +463,49 @@ describe('RemoteJwksResolver: background refresh, lifecycle, health', () => {
         ),
     ).toThrow(/minTtlMs/);
   });
+
+  const construct = (options: RemoteJwksResolverOptions) => () =>
+    new RemoteJwksResolver(
+      [{ agentUrl: AGENT, jwksUri: JWKS_URI }],
+      new FakeSafeHttpFetcher(),
+      new ManualClock(0),
+      options,
+    );
+
+  it.each<[string, RemoteJwksResolverOptions]>([
+    // §e.4: MUST NOT refetch within 30 s.
+    ['refetchCooldownMs', { refetchCooldownMs: 0 }],
+    ['refetchCooldownMs', { refetchCooldownMs: 29_999 }],
+    ['refetchCooldownMs', { refetchCooldownMs: 30 * 60_000 + 1 }],
+    // A TTL floor or ceiling under the cooldown lets max-age=0 refetch on every request.
+    ['minTtlMs', { minTtlMs: 1 }],
+    ['maxTtlMs', { maxTtlMs: 1_000 }],
+    // Stale keys at most one maximal polling interval past expiry.
+    ['maxStaleMs', { maxStaleMs: 30 * 60_000 + 1 }],
+    ['maxStaleMs', { maxStaleMs: 7 * 86_400_000 }],
+    ['maxStaleMs', { maxStaleMs: -1 }],
+    // Background retries never faster than the cooldown they start from.
+    ['maxRetryBackoffMs', { maxRetryBackoffMs: 1 }],
+    ['maxRetryBackoffMs', { refetchCooldownMs: 60_000, maxRetryBackoffMs: 59_999 }],
+  ])('refuses %s values that would break §e.4 (%j)', (field, options) => {
+    expect(construct(options)).toThrow(AdcpSigningConfigurationError);
+    expect(construct(options)).toThrow(expect.objectContaining({ field }));
+  });
+
+  it('accepts the bounds themselves', () => {
+    expect(
+      construct({
+        refetchCooldownMs: 30_000,
+        minTtlMs: 30_000,
+        maxTtlMs: 30_000,
+        maxStaleMs: 30 * 60_000,
+        maxRetryBackoffMs: 30_000,
+      }),
+    ).not.toThrow();
+    expect(
+      construct({ refetchCooldownMs: 30 * 60_000, maxStaleMs: 0, refreshAheadMs: 0 }),
+    ).not.toThrow();
+  });
 });
 
 describe('RemoteJwksResolver: brand.json discovery', () => {
@@ -529,6 +576,114 @@ describe('RemoteJwksResolver: brand.json discovery', () => {
 
 describe('RemoteJwksResolver: brand.json and the polling interval', () => {
   const BRAND = 'https://buyer.example/.well-known/brand.json';
+
+  it('re-reads brand.json before using a mapping past the polling interval, even with fresh keys', async () => {
+    const { clock, fetcher, resolver } = setup({
+      counterparties: [{ agentUrl: AGENT, brandJsonUrl: BRAND }],
+      revocationIntervalMs: () => 120_000,
+    });
+    fetcher.set(BRAND, ok({ agents: [{ url: AGENT }] }, { maxAgeSeconds: 1800 }));
+    fetcher.set(JWKS_URI, ok({ keys: [key('kid-a')] }, { maxAgeSeconds: 1800 }));
+    await resolver.prime();
+    // A kid-miss refetch one minute later renews the keys (until T0 + 3 min), not the mapping.
+    clock.advance(60_000);
+    expect(await resolver.resolve('unknown')).toBeUndefined();
+    expect(fetcher.count(JWKS_URI)).toBe(2);
+    expect(fetcher.count(BRAND)).toBe(1);
+    // The operator withdraws the agent. Two minutes after brand.json confirmed the mapping, the
+    // cached keys are still fresh, yet the next request asks brand.json first.
+    fetcher.set(BRAND, ok({ agents: [] }));
+    clock.advance(60_000);
+    expect(resolver.snapshot()[0]?.state).toBe('refresh_due');
+    expect(await codeOf(resolver.resolve('kid-a'))).toBe(
+      'request_signature_agent_not_in_brand_json',
+    );
+    expect(fetcher.count(BRAND)).toBe(2);
+  });
+
+  it('keeps a mapping while brand.json is unreachable only for the interval plus maxStale, and says so in health', async () => {
+    const { clock, fetcher, resolver } = setup({
+      counterparties: [{ agentUrl: AGENT, brandJsonUrl: BRAND }],
+      revocationIntervalMs: () => 5 * 60_000,
+      maxStaleMs: 10 * 60_000,
+    });
+    fetcher.set(BRAND, ok({ agents: [{ url: AGENT }] }, { maxAgeSeconds: 60 }));
+    fetcher.set(JWKS_URI, ok({ keys: [key('kid-a')] }, { maxAgeSeconds: 1800 }));
+    await resolver.prime();
+    fetcher.set(BRAND, failure('unavailable', 'http_status', 'brand_json', 404));
+    // Due after 5 min: the re-read fails as _unreachable, so the mapping is kept (stale) and said so.
+    clock.advance(5 * 60_000);
+    expect((await resolver.resolve('kid-a'))?.agentUrl).toBe(AGENT);
+    expect(resolver.snapshot()[0]).toMatchObject({
+      state: 'stale',
+      lastError: { code: 'request_signature_brand_json_unreachable' },
+    });
+    expect(resolver.snapshot()[0]?.consecutiveFailures).toBeGreaterThan(0);
+    // Served until the last confirmation + 5 min + 10 min...
+    clock.advance(10 * 60_000 - 1);
+    expect((await resolver.resolve('kid-a'))?.agentUrl).toBe(AGENT);
+    // ...and not a millisecond longer: the discovery code, and the mapping is gone.
+    clock.advance(1);
+    expect(await codeOf(resolver.resolve('kid-a'))).toBe(
+      'request_signature_brand_json_unreachable',
+    );
+    expect(resolver.snapshot()[0]).toMatchObject({
+      state: 'never_fetched',
+      lastError: { code: 'request_signature_brand_json_unreachable' },
+    });
+    // brand.json comes back: so does the counterparty.
+    fetcher.set(BRAND, ok({ agents: [{ url: AGENT }] }, { maxAgeSeconds: 60 }));
+    clock.advance(60_000);
+    expect((await resolver.resolve('kid-a'))?.agentUrl).toBe(AGENT);
+    expect(resolver.snapshot()[0]).toMatchObject({ state: 'fresh' });
+    expect(resolver.snapshot()[0]?.lastError).toBeUndefined();
+  });
+
+  it('lets background refreshes drop a mapping that brand.json stopped confirming (a week of 404s)', async () => {
+    const { scheduler, fetcher, resolver } = setup({
+      counterparties: [{ agentUrl: AGENT, brandJsonUrl: BRAND }],
+      revocationIntervalMs: () => 5 * 60_000,
+    });
+    fetcher.set(BRAND, ok({ agents: [{ url: AGENT }] }));
+    fetcher.set(JWKS_URI, ok({ keys: [key('kid-a')] }));
+    await resolver.prime();
+    fetcher.set(BRAND, failure('unavailable', 'http_status', 'brand_json', 404));
+    await scheduler.advance(7 * 86_400_000);
+    expect(await codeOf(resolver.resolve('kid-a'))).toBe(
+      'request_signature_brand_json_unreachable',
+    );
+    expect(resolver.snapshot()[0]?.state).toBe('never_fetched');
+  });
+
+  it('drops a key set once no counterparty maps to it, however often brand.json moves jwks_uri', async () => {
+    const { scheduler, fetcher, resolver } = setup({
+      counterparties: [{ agentUrl: AGENT, brandJsonUrl: BRAND }],
+    });
+    const sets = (resolver as unknown as { sets: Map<string, unknown> }).sets;
+    const keys = { keys: [key('kid-a')] };
+    let version = 0;
+    fetcher.set(BRAND, () => {
+      version += 1;
+      const jwksUri = `https://keys.buyer.example/jwks.json?v=${version}`;
+      fetcher.set(jwksUri, ok(keys, { maxAgeSeconds: 60 }));
+      return ok({ agents: [{ url: AGENT, jwks_uri: jwksUri }] }, { maxAgeSeconds: 60 });
+    });
+    await resolver.prime();
+    for (let minute = 0; minute < 60; minute += 1) {
+      await scheduler.advance(60_000);
+      expect(sets.size).toBe(1);
+    }
+    expect(version).toBeGreaterThan(20);
+    expect(resolver.resolve('kid-a')).toMatchObject({
+      agentUrl: AGENT,
+      jwksUri: `https://keys.buyer.example/jwks.json?v=${version}`,
+    });
+    // A dropped set named again (here for a revocation-list key) is simply fetched again.
+    const first = 'https://keys.buyer.example/jwks.json?v=1';
+    const before = fetcher.count(first);
+    expect(await resolver.lookupKey(first, 'kid-a')).toBeDefined();
+    expect(fetcher.count(first)).toBe(before + 1);
+  });
 
   it('re-reads brand.json at least once per revocation polling interval, whatever its max-age', async () => {
     const { clock, fetcher, resolver } = setup({
@@ -638,5 +793,16 @@ describe('RemoteJwksResolver over real HTTPS (127.0.0.1)', () => {
   it('answers jwks_untrusted on duplicate JSON keys', async () => {
     const { resolver } = await serveJwks({ body: '{"keys":[],"keys":[]}' });
     expect(await codeOf(resolver.resolve('kid-a'))).toBe('request_signature_jwks_untrusted');
+  });
+
+  it('counts the Age a CDN reports against max-age (then applies the TTL floor)', async () => {
+    const { resolver, clock } = await serveJwks({
+      json: { keys: [key('kid-a')] },
+      cacheControl: 'public, max-age=1800',
+      headers: { age: '1790' },
+    });
+    await resolver.prime();
+    // 10 s of freshness left, raised to the 60 s floor; not another full 30 min.
+    expect(resolver.snapshot()[0]?.expiresAt).toBe(clock.now() + 60_000);
   });
 });

@@ -1,11 +1,12 @@
 import type { Agent as HttpsAgent } from 'node:https';
 import net, { type AddressInfo, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import axios from 'axios';
 import { parseStrictJson } from '../../lib/core/body/strict-json.parser.js';
 import { AdcpSigningConfigurationError } from '../../lib/core/policy/configuration.error.js';
+import { parseAge, remainingFreshnessSeconds } from '../../lib/network/http-freshness.js';
 import { RESERVED_IPV4_RANGES, RESERVED_IPV6_RANGES } from '../../lib/network/reserved-address.js';
 import { SafeFetchError } from '../../lib/network/safe-fetch.error.js';
 import { parseCacheControlMaxAge, SafeHttpClient } from '../../lib/network/safe-http.client.js';
@@ -136,6 +137,48 @@ async function closedPort(): Promise<number> {
 
 const JWKS = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k1' }] };
 
+/**
+ * One gzip member whose deflate stream opens with `emptyBlocks` empty stored blocks (5 bytes each on
+ * the wire, nothing decoded) before `json`: any number of wire bytes for a tiny decoded body.
+ */
+function paddedGzip(json: string, emptyBlocks: number): Buffer {
+  const decoded = Buffer.from(json);
+  const emptyStoredBlock = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(decoded), 0);
+  trailer.writeUInt32LE(decoded.length, 4);
+  return Buffer.concat([
+    Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]),
+    ...Array.from({ length: emptyBlocks }, () => emptyStoredBlock),
+    deflateRawSync(decoded),
+    trailer,
+  ]);
+}
+
+/**
+ * Runs `work` with every socket dial passed through `redirect` first (on top of the network guard),
+ * to simulate a connection that escaped the pinned lookup.
+ */
+async function withDialRedirect<T>(
+  redirect: (socket: net.Socket, options: Record<string, unknown>) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  const guarded = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    const first = args[0];
+    const options = (Array.isArray(first) ? first[0] : first) as
+      | Record<string, unknown>
+      | undefined;
+    if (options !== null && typeof options === 'object') redirect(this, options);
+    return (guarded as (...values: unknown[]) => net.Socket).apply(this, args);
+  } as typeof net.Socket.prototype.connect;
+  try {
+    return await work();
+  } finally {
+    net.Socket.prototype.connect = guarded;
+  }
+}
+
 describe('SafeHttpClient: successful fetches', () => {
   it('fetches a JWKS over TLS from a server signed by the trusted test CA', async () => {
     const server = await serve({
@@ -261,6 +304,50 @@ describe('SafeHttpClient: conditional requests and caching headers', () => {
     expect(parseCacheControlMaxAge(header)).toBe(expected);
   });
 
+  it.each([
+    ['max-age=1800', '1790', 10],
+    ['max-age=60', '60', 0],
+    ['max-age=60', '3600', 0],
+    ['max-age=60', undefined, 60],
+    ['max-age=60', ' 5 ', 55],
+    ['max-age=60', '-5', 60],
+    ['max-age=60', '1.5', 60],
+    ['max-age=60', 'soon', 60],
+    [undefined, '5', undefined],
+    ['no-store', '5', undefined],
+  ])('gives Cache-Control %j with Age %j %j s of freshness (RFC 9111 §4.2.3)', (cc, age, left) => {
+    expect(remainingFreshnessSeconds(cc, age)).toBe(left);
+  });
+
+  it('parses Age as delta-seconds only', () => {
+    expect(parseAge('0')).toBe(0);
+    expect(parseAge('99999999999')).toBe(2 ** 31);
+    expect(parseAge('')).toBeUndefined();
+    expect(parseAge('1e3')).toBeUndefined();
+  });
+
+  it('subtracts the Age a cache reports from max-age, on a 200 and on a 304', async () => {
+    const server = await serve({
+      routes: {
+        '/jwks': {
+          json: JWKS,
+          etag: '"v1"',
+          cacheControl: 'public, max-age=1800',
+          headers: { age: '1790' },
+        },
+      },
+    });
+    const client = trustingClient(server);
+    const full = await client.get({ url: server.urlFor('/jwks'), purpose: 'jwks' });
+    expect(full).toMatchObject({ status: 200, maxAgeSeconds: 10 });
+    const revalidated = await client.get({
+      url: server.urlFor('/jwks'),
+      purpose: 'jwks',
+      etag: '"v1"',
+    });
+    expect(revalidated).toMatchObject({ status: 304, maxAgeSeconds: 10 });
+  });
+
   it('reports an invalid max-age as absent', async () => {
     const server = await serve({
       routes: { '/jwks': { json: JWKS, cacheControl: 'max-age=soon' } },
@@ -325,6 +412,16 @@ describe('SafeHttpClient: body caps', () => {
     expect(configured.reason).toBe('too_large');
   });
 
+  it('lets a per-request maxBytes tighten the configured cap, never loosen it', async () => {
+    const server = await serve({ routes: { '/small': { body: '0123456789A' } } });
+    const client = trustingClient(server, { maxBytes: { jwks: 10 } });
+    // The resolvers pass the spec caps (64 KiB for a JWKS): the operator's smaller cap still holds.
+    const failure = await failureOf(
+      client.get({ url: server.urlFor('/small'), purpose: 'jwks', maxBytes: 65_536 }),
+    );
+    expect(failure).toMatchObject({ reason: 'too_large', detail: { maxBytes: 10 } });
+  });
+
   it('decodes gzip and br from servers that compress anyway', async () => {
     const json = JSON.stringify(JWKS);
     const server = await serve({
@@ -350,6 +447,49 @@ describe('SafeHttpClient: body caps', () => {
       trustingClient(server).get({ url: server.urlFor('/bomb'), purpose: 'jwks' }),
     );
     expect(failure).toMatchObject({ kind: 'untrusted', reason: 'too_large' });
+  });
+
+  it('caps the bytes read from the socket for an encoded body, not only the decoded bytes', async () => {
+    const json = '{"keys":[]}';
+    // 14,000 empty blocks: 70,000 wire bytes (over the 64 KiB JWKS cap) that decode to 11 bytes.
+    const padded = paddedGzip(json, 14_000);
+    expect(padded.length).toBeGreaterThan(65_536);
+    const server = await serve({
+      routes: {
+        '/padded': { body: padded, chunked: true, headers: { 'content-encoding': 'gzip' } },
+        '/small': {
+          body: paddedGzip(json, 10),
+          chunked: true,
+          headers: { 'content-encoding': 'gzip' },
+        },
+      },
+    });
+    const client = trustingClient(server);
+    const small = await client.get({ url: server.urlFor('/small'), purpose: 'jwks' });
+    expect(small.status === 200 && small.body.toString()).toBe(json);
+    const failure = await failureOf(client.get({ url: server.urlFor('/padded'), purpose: 'jwks' }));
+    expect(failure).toMatchObject({
+      kind: 'untrusted',
+      reason: 'too_large',
+      detail: { maxBytes: 65_536, contentEncoding: 'gzip' },
+    });
+    // Chunked: there was no length to refuse up front, so the stream itself was cut off.
+    expect(failure.detail).not.toHaveProperty('declaredBytes');
+  });
+
+  it('refuses a declared Content-Length over the cap whatever the content coding', async () => {
+    const padded = paddedGzip('{"keys":[]}', 14_000);
+    const server = await serve({
+      routes: { '/padded': { body: padded, headers: { 'content-encoding': 'gzip' } } },
+    });
+    const failure = await failureOf(
+      trustingClient(server).get({ url: server.urlFor('/padded'), purpose: 'jwks' }),
+    );
+    expect(failure).toMatchObject({
+      kind: 'untrusted',
+      reason: 'too_large',
+      detail: { maxBytes: 65_536, declaredBytes: padded.length },
+    });
   });
 
   it('refuses unknown and corrupt content codings', async () => {
@@ -619,6 +759,54 @@ describe('SafeHttpClient: connection pinning', () => {
     // and the single lookup call proves there was no second resolution.
     expect(calls).toEqual(['jwks.test.invalid']);
     expect(server.requests[0]?.headers.host).toBe(`jwks.test.invalid:${server.port}`);
+  });
+
+  it('refuses a socket that reached a reserved peer before sending it a single request byte', async () => {
+    const server = await serve({
+      hostnames: ['jwks.test.invalid'],
+      routes: { '/jwks': { json: JWKS } },
+    });
+    // The lookup validates a public address; the simulated escape dials loopback instead.
+    const { lookup } = fixedLookup('93.184.215.14');
+    const client = newClient({ extraCaCertificates: [server.ca!.certificatePem], lookup });
+    const failure = await withDialRedirect(
+      (_socket, options) => {
+        if (options.host !== 'jwks.test.invalid') return;
+        options.host = '127.0.0.1';
+        delete options.lookup;
+      },
+      () =>
+        failureOf(
+          client.get({ url: `https://jwks.test.invalid:${server.port}/jwks`, purpose: 'jwks' }),
+        ),
+    );
+    expect(failure).toMatchObject({
+      kind: 'untrusted',
+      reason: 'peer_address',
+      detail: { address: '127.0.0.1' },
+    });
+    expect(server.requestCount()).toBe(0);
+  });
+
+  it('refuses a connected socket that reports no peer address', async () => {
+    const server = await serve({ routes: { '/jwks': { json: JWKS } } });
+    // Loopback is allowed here: the refusal can only come from the missing address.
+    const client = trustingClient(server);
+    const failure = await withDialRedirect(
+      (socket) => {
+        Object.defineProperty(socket, 'remoteAddress', {
+          configurable: true,
+          get: () => undefined,
+        });
+      },
+      () => failureOf(client.get({ url: server.urlFor('/jwks'), purpose: 'jwks' })),
+    );
+    expect(failure).toMatchObject({
+      kind: 'untrusted',
+      reason: 'peer_address',
+      detail: { address: null },
+    });
+    expect(server.requestCount()).toBe(0);
   });
 
   it('still checks the certificate against the host name, not the pinned IP', async () => {

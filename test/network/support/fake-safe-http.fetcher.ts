@@ -18,6 +18,7 @@ export class FakeSafeHttpFetcher implements SafeHttpFetcher {
   private readonly routes = new Map<string, FakeRoute>();
   private gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
+  private waiting = 0;
 
   set(url: string, route: FakeRoute): this {
     this.routes.set(url, route);
@@ -31,14 +32,28 @@ export class FakeSafeHttpFetcher implements SafeHttpFetcher {
       : this.requests.filter((r) => r.url === url).length;
   }
 
-  /** Holds every answer until `release()` (to pile up concurrent callers). */
+  /** Holds every answer until `release()`, so concurrent callers pile up behind the held requests. */
   hold(): void {
     this.gate = new Promise((resolve) => {
       this.openGate = resolve;
     });
   }
 
-  release(): void {
+  /**
+   * How many requests are waiting at the hold, read after one macrotask: by then every caller started
+   * before this call has run all its promise steps, so any request it was going to make has arrived.
+   */
+  async heldRequests(): Promise<number> {
+    await nextMacrotask();
+    return this.waiting;
+  }
+
+  /**
+   * Answers the held requests, after one macrotask (see {@link heldRequests}): releasing any earlier,
+   * in the same synchronous block as the calls, would open the hold before a single request reached it.
+   */
+  async release(): Promise<void> {
+    await nextMacrotask();
     this.openGate?.();
     this.gate = undefined;
     this.openGate = undefined;
@@ -48,13 +63,24 @@ export class FakeSafeHttpFetcher implements SafeHttpFetcher {
     this.requests.push(request);
     // Always asynchronous, like a real fetch.
     await Promise.resolve();
-    if (this.gate !== undefined) await this.gate;
+    if (this.gate !== undefined) {
+      this.waiting += 1;
+      try {
+        await this.gate;
+      } finally {
+        this.waiting -= 1;
+      }
+    }
     const route = this.routes.get(request.url);
     if (route === undefined) throw failure('unavailable', 'http_status', request.purpose, 404);
     const answer = typeof route === 'function' ? await route(request) : route;
     if (answer instanceof SafeFetchError) throw answer;
     return answer;
   }
+}
+
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A 200 with `value` serialized as JSON (or raw text when `value` is a string). */
