@@ -36,7 +36,7 @@ import {
 import type { RevocationChecker, RevocationStatus } from './revocation-checker.interface.js';
 import { isAllowedSignatureAlgorithm, REQUEST_SIGNING_TAG } from './signature-algorithms.js';
 import { buildSignatureBase } from './signature-base.js';
-import { verifySignatureBase } from './signature-crypto.js';
+import { verifySignatureBytes } from './signature-crypto.js';
 import {
   isSingleFieldValue,
   parseSignatureHeaders,
@@ -308,7 +308,7 @@ export class RequestSignatureVerifier {
       signatureParams: parsed.signatureParamsValue,
     });
     this.onSignatureBase?.(base);
-    if (!verifySignatureBase(alg, publicKey, base, parsed.signature)) {
+    if (!verifySignatureBytes(alg, publicKey, Buffer.from(base, 'utf8'), parsed.signature)) {
       throw fail('request_signature_invalid', 10, 'signature does not verify', {
         keyid,
         agentUrl: resolved.agentUrl,
