@@ -11,6 +11,11 @@ export interface SampleSigningConfig {
   jwksUri: string | undefined;
   /** `ADCP_COUNTERPARTY_REVOCATION_URL`: its signed revocation list. */
   revocationListUrl: string | undefined;
+  /**
+   * `ADCP_COUNTERPARTY_REVOCATION_JWKS_URI`: the governance JWKS holding the key that signs that list
+   * (default: the agent's own JWKS). Set it when the operator publishes governance keys apart (§e.1).
+   */
+  revocationJwksUri: string | undefined;
   /** `ADCP_SIGNING_PROFILE`: `3.2` (default) or `3.1`. */
   profile: SigningProfileVersion;
   /** `ADCP_REQUIRED_FOR`: comma-separated operations that must be signed (default `create_media_buy`). */
@@ -66,6 +71,7 @@ export function readSigningConfig(env: Env = process.env): SampleSigningConfig {
     agentUrl: webUrl(env, 'ADCP_COUNTERPARTY_AGENT_URL'),
     jwksUri: webUrl(env, 'ADCP_COUNTERPARTY_JWKS_URI'),
     revocationListUrl: webUrl(env, 'ADCP_COUNTERPARTY_REVOCATION_URL'),
+    revocationJwksUri: webUrl(env, 'ADCP_COUNTERPARTY_REVOCATION_JWKS_URI'),
     profile,
     requiredFor: list(env.ADCP_REQUIRED_FOR ?? 'create_media_buy'),
     warnFor: list(env.ADCP_WARN_FOR ?? ''),

@@ -48,6 +48,7 @@ export function signingOptionsFrom(
         agentUrl: config.agentUrl,
         jwksUri: config.jwksUri ?? `${new URL(config.agentUrl).origin}/.well-known/jwks.json`,
         ...(config.revocationListUrl ? { revocationListUrl: config.revocationListUrl } : {}),
+        ...(config.revocationJwksUri ? { revocationJwksUri: config.revocationJwksUri } : {}),
       },
     ],
     primePolicy: config.primePolicy,

@@ -1,7 +1,9 @@
 /**
  * An in-process buying agent for the demo and the tests: it publishes a JWKS and a signed revocation
  * list over HTTPS on loopback (certificate from a throwaway test CA), and signs requests with its current
- * key. Development and tests only: its keys and CA live in memory and are trusted only where passed.
+ * key. The key that signs the list is published apart, in a governance JWKS on a second origin (another
+ * port), as §e.1 requires of governance keys; point `revocationJwksUri` at it. Development and tests only:
+ * its keys and CA live in memory and are trusted only where passed.
  */
 import type { Clock } from '../lib/core/clock.js';
 import type { AdcpJwk } from '../lib/core/jwk.interface.js';
@@ -41,6 +43,8 @@ export class LocalCounterparty {
 
   private constructor(
     readonly server: LocalHttpsServer,
+    /** The governance origin: serves only the list-signing key's JWKS (same test CA). */
+    readonly governanceServer: LocalHttpsServer,
     private readonly clock: Clock,
     private readonly governanceKey: GeneratedSigningKey,
     firstKey: GeneratedSigningKey,
@@ -60,8 +64,10 @@ export class LocalCounterparty {
     listNextUpdateInMs?: number;
   }): Promise<LocalCounterparty> {
     const server = await startLocalHttpsServer();
+    const governanceServer = await startLocalHttpsServer({ ca: server.ca! });
     const counterparty = new LocalCounterparty(
       server,
+      governanceServer,
       options.clock,
       generateSigningKey({ kid: 'demo-governance-2026', adcpUse: 'governance-signing' }),
       generateSigningKey({ kid: options.kid ?? 'demo-2026-a' }),
@@ -70,6 +76,7 @@ export class LocalCounterparty {
     counterparty.listNextUpdateInMs = options.listNextUpdateInMs ?? 5 * 60_000;
     server.setRoute(LOCAL_JWKS_PATH, () => counterparty.jwksResponse());
     server.setRoute(LOCAL_REVOCATION_PATH, () => counterparty.revocationResponse());
+    governanceServer.setRoute(LOCAL_JWKS_PATH, () => counterparty.governanceJwksResponse());
     return counterparty;
   }
 
@@ -82,6 +89,10 @@ export class LocalCounterparty {
   }
   get revocationListUrl(): string {
     return this.server.urlFor(LOCAL_REVOCATION_PATH);
+  }
+  /** The governance JWKS (another origin) holding the key that signs the revocation list. */
+  get revocationJwksUri(): string {
+    return this.governanceServer.urlFor(LOCAL_JWKS_PATH);
   }
   /** PEM of the CA that signed the server certificate: trust it as an extra CA. */
   get caCertificatePem(): string {
@@ -97,6 +108,7 @@ export class LocalCounterparty {
       ADCP_COUNTERPARTY_AGENT_URL: this.agentUrl,
       ADCP_COUNTERPARTY_JWKS_URI: this.jwksUri,
       ADCP_COUNTERPARTY_REVOCATION_URL: this.revocationListUrl,
+      ADCP_COUNTERPARTY_REVOCATION_JWKS_URI: this.revocationJwksUri,
       ADCP_DEV_INSECURE_FETCH: 'true',
       ADCP_EXTRA_CA_FILE: caFile,
     };
@@ -145,19 +157,24 @@ export class LocalCounterparty {
     );
   }
 
-  close(): Promise<void> {
-    return this.server.close();
+  async close(): Promise<void> {
+    await Promise.all([this.server.close(), this.governanceServer.close()]);
   }
 
+  /** Request-signing keys only: the governance key lives on its own origin (§e.1). */
   private jwksResponse() {
     if (this.jwksDown) return { status: 503, body: 'unavailable' };
-    const keys: AdcpJwk[] = [
-      ...this.publishedKeys.map((key) => key.publicJwk),
-      this.governanceKey.publicJwk,
-    ];
+    const keys: AdcpJwk[] = this.publishedKeys.map((key) => key.publicJwk);
     return {
       json: { keys },
       etag: `"jwks-${this.publishedKeys.length}"`,
+      cacheControl: `max-age=${this.jwksMaxAgeSeconds}`,
+    };
+  }
+
+  private governanceJwksResponse() {
+    return {
+      json: { keys: [this.governanceKey.publicJwk] },
       cacheControl: `max-age=${this.jwksMaxAgeSeconds}`,
     };
   }

@@ -64,6 +64,7 @@ const COUNTERPARTY_VARIABLES = [
   'ADCP_COUNTERPARTY_AGENT_URL',
   'ADCP_COUNTERPARTY_JWKS_URI',
   'ADCP_COUNTERPARTY_REVOCATION_URL',
+  'ADCP_COUNTERPARTY_REVOCATION_JWKS_URI',
   'ADCP_DEV_INSECURE_FETCH',
   'ADCP_EXTRA_CA_FILE',
 ] as const;
@@ -110,6 +111,7 @@ async function startEmbeddedCounterparty(): Promise<LocalCounterparty> {
     `No ADCP_COUNTERPARTY_AGENT_URL: started an embedded development counterparty (loopback only).\n` +
       `  agent URL:   ${counterparty.agentUrl}\n` +
       `  JWKS:        ${counterparty.jwksUri}\n` +
+      `  list keys:   ${counterparty.revocationJwksUri} (governance JWKS, another origin)\n` +
       `  signing key: ${keyFile} (sign with signRequest() from nestjs-adcp-signing/testing)`,
   );
   return counterparty;

@@ -1,10 +1,7 @@
 import { type Clock, systemClock } from './clock.js';
 import { RevocationChecker, type RevocationStatus } from './revocation-checker.interface.js';
-import {
-  type RevocationListPayload,
-  revocationListDeadline,
-  revocationSchedule,
-} from './revocation-list.js';
+import { type RevocationListPayload, revocationScheduleAfterSuccess } from './revocation-list.js';
+import { parseRfc3339 } from './rfc3339-timestamp.js';
 import type {
   RevocationCounterpartySnapshot,
   RevocationListState,
@@ -39,13 +36,26 @@ export class InMemoryRevocationChecker extends RevocationChecker {
     this.noListAgents = new Set(options.agentsPublishingNoList ?? []);
   }
 
-  /** Holds `payload` as the current list governing `agentUrl`'s keys, as if fetched at `receivedAtMs`. */
+  /**
+   * Holds `payload` as the current list governing `agentUrl`'s keys, as if fetched at `receivedAtMs`.
+   * Setting a list again counts as a successful refresh, as in the remote checker: it never moves the
+   * stale instant earlier. Timestamps are parsed as strictly as fetched lists are (RFC 3339 with an offset,
+   * `next_update` not before `updated`); anything else throws a `TypeError`.
+   */
   setList(agentUrl: string, payload: RevocationListPayload, receivedAtMs = this.clock.now()): void {
-    const nextUpdateMs = Date.parse(payload.next_update);
-    if (Number.isNaN(nextUpdateMs)) throw new TypeError('next_update is not an RFC 3339 timestamp');
-    const updatedMs = Date.parse(payload.updated);
-    if (Number.isNaN(updatedMs)) throw new TypeError('updated is not an RFC 3339 timestamp');
-    const schedule = revocationSchedule(receivedAtMs, nextUpdateMs);
+    // Strict, like the remote path: `Date.parse` takes free text and reads an offset-less timestamp in
+    // the server's own time zone, so freshness would depend on `TZ`.
+    const nextUpdateMs = parseRfc3339(payload.next_update);
+    if (nextUpdateMs === undefined) throw new TypeError('next_update is not an RFC 3339 timestamp');
+    const updatedMs = parseRfc3339(payload.updated);
+    if (updatedMs === undefined) throw new TypeError('updated is not an RFC 3339 timestamp');
+    if (nextUpdateMs < updatedMs) throw new TypeError('next_update is before updated');
+    const previous = this.lists.get(agentUrl);
+    const schedule = revocationScheduleAfterSuccess(
+      receivedAtMs,
+      { updatedMs, nextUpdateMs },
+      previous,
+    );
     this.lists.set(agentUrl, {
       payload,
       revokedKids: new Set(payload.revoked_kids),
@@ -55,15 +65,20 @@ export class InMemoryRevocationChecker extends RevocationChecker {
       nextPollAtMs: schedule.nextPollAtMs,
       // Counted from the fetch, but a list never vouches past its own deadline (an old list is stale
       // on arrival, as in the remote checker).
-      staleAtMs: Math.min(schedule.staleAtMs, revocationListDeadline(updatedMs, nextUpdateMs)),
+      staleAtMs: schedule.staleAtMs,
     });
   }
 
   override checkKey(keyid: string, agentUrl: string): RevocationStatus {
-    const list = this.lists.get(agentUrl);
-    if (list === undefined) return this.noListAgents.has(agentUrl) ? 'ok' : 'stale';
-    if (this.clock.now() >= list.staleAtMs) return 'stale';
-    return list.revokedKids.has(keyid) ? 'revoked' : 'ok';
+    return this.verdict(agentUrl, (list) => list.revokedKids.has(keyid));
+  }
+
+  /**
+   * A governance token's `jti` against the list governing `agentUrl`: `stale` first, then `revoked`, else
+   * `ok`, exactly like {@link checkKey}. Another agent's list never answers for this one.
+   */
+  checkJti(jti: string, agentUrl: string): RevocationStatus {
+    return this.verdict(agentUrl, (list) => list.revokedJtis.has(jti));
   }
 
   /**
@@ -101,9 +116,10 @@ export class InMemoryRevocationChecker extends RevocationChecker {
     return snapshots;
   }
 
-  /** Whether a governance `jti` is revoked in any held list. */
-  isJtiRevoked(jti: string): boolean {
-    for (const list of this.lists.values()) if (list.revokedJtis.has(jti)) return true;
-    return false;
+  private verdict(agentUrl: string, revokes: (list: HeldList) => boolean): RevocationStatus {
+    const list = this.lists.get(agentUrl);
+    if (list === undefined) return this.noListAgents.has(agentUrl) ? 'ok' : 'stale';
+    if (this.clock.now() >= list.staleAtMs) return 'stale';
+    return revokes(list) ? 'revoked' : 'ok';
   }
 }

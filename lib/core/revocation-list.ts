@@ -58,6 +58,50 @@ export function revocationSchedule(
   return { intervalMs, nextPollAtMs, staleAtMs: nextPollAtMs + GRACE_MULTIPLIER * intervalMs };
 }
 
+/** A held list's timestamps, as epoch ms. */
+export interface RevocationListTimes {
+  readonly updatedMs: number;
+  readonly nextUpdateMs: number;
+}
+
+/** What the previous successful refresh of the same list scheduled. */
+export interface PreviousRevocationSchedule {
+  /** The clamped interval scheduled after that refresh, i.e. the one scheduled *for* this refresh. */
+  readonly intervalMs: number;
+  readonly staleAtMs: number;
+}
+
+/**
+ * The schedule after a successful refresh at `fetchedAtMs`: a newly adopted list, a `304`, or the same list
+ * served again. The next poll is `clamp(next_update − fetchedAt)` away (the 1-min floor once the list is
+ * overdue). The stale instant is:
+ * - that poll + 4 × the clamped interval scheduled *for* this refresh (§f [gap]: "the previous polling
+ *   interval" is the interval scheduled for the last successful poll), or 4 × the new interval when that
+ *   is longer (the first refresh; a list that now declares a slower cadence; the first list after 1-min
+ *   polls of an overdue one);
+ * - never earlier than the stale instant already held. A success must not shrink the outage tolerance: an
+ *   overdue list confirmed by a `304` is polled every minute, and 4 × 1 min would otherwise replace the
+ *   4 × 30 min the list's cadence earned, so a later outage would fail closed sooner than a failed poll does;
+ * - never later than the list's own deadline ({@link revocationListDeadline}), which bounds all of the above.
+ */
+export function revocationScheduleAfterSuccess(
+  fetchedAtMs: number,
+  list: RevocationListTimes,
+  previous?: PreviousRevocationSchedule,
+): { intervalMs: number; nextPollAtMs: number; staleAtMs: number } {
+  const { intervalMs, nextPollAtMs } = revocationSchedule(fetchedAtMs, list.nextUpdateMs);
+  const graceIntervalMs = Math.max(previous?.intervalMs ?? 0, intervalMs);
+  const earned = Math.max(
+    nextPollAtMs + GRACE_MULTIPLIER * graceIntervalMs,
+    previous?.staleAtMs ?? Number.NEGATIVE_INFINITY,
+  );
+  return {
+    intervalMs,
+    nextPollAtMs,
+    staleAtMs: Math.min(earned, revocationListDeadline(list.updatedMs, list.nextUpdateMs)),
+  };
+}
+
 /**
  * The last instant a list vouches for anything: its own `next_update` plus grace = 4 × its clamped
  * cadence (`next_update − updated`). It depends on the list alone, never on when it was fetched, so a

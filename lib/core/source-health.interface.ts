@@ -36,9 +36,10 @@ export interface JwksCounterpartySnapshot {
 }
 
 /**
- * Health of the list governing one counterparty: `fresh` (before its scheduled poll), `in_grace` (poll
- * overdue, still usable until `next_update` + grace), `stale` (requests fail closed), `never_fetched`
- * (fails closed too), `not_published` (configured as publishing no list).
+ * Health of the list governing one counterparty: `fresh` (refreshed on schedule; a routine poll in flight
+ * included), `in_grace` (overdue: a poll failed, or the origin has nothing newer than a list past its
+ * `next_update`; still usable until `staleAt`), `stale` (requests fail closed), `never_fetched` (fails
+ * closed too), `not_published` (configured as publishing no list).
  */
 export type RevocationListState =
   | 'fresh'

@@ -6,10 +6,12 @@ import { AdcpSigningService } from '../nest/adcp-signing.service.js';
  * Terminus 12 health indicator of the request-signing module: per counterparty, the key set's age and
  * state, the revocation list's age, `next_update` and the time left in grace.
  * - `up`: keys and lists are fresh;
- * - `degraded`: a list refresh is overdue but inside grace, or stale keys are being served (the check
- *   stays HTTP 200, the overall status becomes `degraded`);
- * - `down`: requests would fail closed (a list past grace), or nothing was ever loaded.
- * It never throws for an unhealthy state.
+ * - `degraded`: a list refresh is overdue but inside grace, stale keys are being served, or some (not
+ *   all) counterparties fail closed (the check stays HTTP 200, the overall status becomes `degraded`);
+ * - `down`: every counterparty fails closed, or a local dependency (the replay store, a source that could
+ *   not be loaded) refuses every signed request.
+ * One counterparty's lapse never turns the whole check `down`: used as a readiness probe, that would take
+ * every replica out of rotation at once. It never throws for an unhealthy state.
  */
 @Injectable()
 export class AdcpSigningHealthIndicator {

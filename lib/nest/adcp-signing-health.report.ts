@@ -51,7 +51,11 @@ export interface CounterpartyHealth {
   readonly revocation_list: RevocationListHealth;
 }
 
-/** `up` when fresh; `degraded` inside grace or while serving stale keys; `down` when requests fail closed. */
+/**
+ * `up` when fresh; `degraded` inside grace, while serving stale keys, or when some (not all)
+ * counterparties fail closed; `down` when every counterparty fails closed or a local dependency (the
+ * replay store, a source that cannot be loaded) refuses every request.
+ */
 export type AdcpHealthStatus = 'up' | 'degraded' | 'down';
 
 /** What the health indicator reports. */
@@ -123,24 +127,50 @@ export function buildHealthReport(input: HealthReportInput): AdcpSigningHealthRe
   };
 }
 
+/**
+ * Counterparties are outside parties: one that lets its list lapse fails closed on its own requests, and
+ * only on those. Reporting `down` for it would take every replica out of a load balancer's rotation at
+ * once (the indicator is often a readiness probe) and refuse the counterparties that still verify. So a
+ * partial outage is `degraded`, with one reason per affected counterparty; `down` is kept for what refuses
+ * every signed request: all counterparties failing closed, or a local dependency (replay store, a source
+ * that cannot describe itself and failed to load).
+ */
 function verdict(
   counterparties: readonly CounterpartyHealth[],
   input: HealthReportInput,
 ): { status: AdcpHealthStatus; reasons: string[] } {
-  const down: string[] = [];
+  const failClosed: string[] = [];
   const degraded: string[] = [];
+  let failingClosed = 0;
   for (const { agent_url: agent, jwks, revocation_list: list } of counterparties) {
-    if (jwks.state === 'never_fetched') down.push(`${agent}: no keys were ever fetched`);
-    if (jwks.state === 'expired') down.push(`${agent}: keys expired and refreshes keep failing`);
+    const closed: string[] = [];
+    if (jwks.state === 'never_fetched') closed.push(`${agent}: no keys were ever fetched`);
+    if (jwks.state === 'expired') closed.push(`${agent}: keys expired and refreshes keep failing`);
     if (jwks.state === 'stale') degraded.push(`${agent}: serving stale keys while refreshes fail`);
-    if (list.state === 'never_fetched') down.push(`${agent}: no revocation list was ever fetched`);
+    if (list.state === 'never_fetched')
+      closed.push(`${agent}: no revocation list was ever fetched`);
     if (list.state === 'stale')
-      down.push(`${agent}: revocation list past grace, requests fail closed`);
+      closed.push(`${agent}: revocation list past grace, requests fail closed`);
     if (list.state === 'in_grace')
       degraded.push(`${agent}: revocation list refresh overdue, inside grace`);
+    if (closed.length > 0) failingClosed += 1;
+    failClosed.push(...closed);
   }
-  down.push(...primingProblems(counterparties, input));
-  if (down.length > 0) return { status: 'down', reasons: [...down, ...degraded] };
+  const local = primingProblems(counterparties, input);
+  const everyCounterparty = counterparties.length > 0 && failingClosed === counterparties.length;
+  if (local.length > 0 || everyCounterparty) {
+    return { status: 'down', reasons: [...failClosed, ...local, ...degraded] };
+  }
+  if (failingClosed > 0) {
+    return {
+      status: 'degraded',
+      reasons: [
+        ...failClosed,
+        `${failingClosed} of ${counterparties.length} counterparties fail closed; the others verify`,
+        ...degraded,
+      ],
+    };
+  }
   if (degraded.length > 0) return { status: 'degraded', reasons: degraded };
   return { status: 'up', reasons: [] };
 }

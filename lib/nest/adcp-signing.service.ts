@@ -47,13 +47,17 @@ import {
   buildHealthReport,
   type PrimeFailures,
 } from './adcp-signing-health.report.js';
+import { primeFailureReason } from './prime-failure.reason.js';
 
 /** Where start-up priming stands. */
 export interface AdcpPrimeStatus {
   /** `pending`: not finished (or `lazy` still running); `primed`: every source loaded; `failed`: one did not. */
   readonly state: 'pending' | 'primed' | 'failed';
   readonly policy: ResolvedAdcpSigningOptions['primePolicy'];
-  /** What failed (server-side text, for logs and the health endpoint). */
+  /**
+   * What failed: server-side text, for logs. The health endpoint shows only the stable codes of it
+   * (a custom source's error text never reaches it).
+   */
   readonly error?: string;
   /** Epoch milliseconds of the last change. */
   readonly at?: number;
@@ -76,8 +80,13 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
   private readonly authenticators = new Map<SigningProfileVersion, RequestAuthenticator>();
   private readonly verifiers = new Map<SigningProfileVersion, RequestSignatureVerifier>();
   private prime: AdcpPrimeStatus;
-  /** Which source failed the last priming, so health judges only the ones without `snapshot()`. */
+  /**
+   * Which source failed the last priming (stable codes only), so health judges only the ones without
+   * `snapshot()` and never shows a source's raw error text.
+   */
   private primeFailures: PrimeFailures = {};
+  /** Set once timers are stopped and owned clients closed (a failed `fail` boot, then shutdown). */
+  private released = false;
 
   constructor(
     @Inject(ADCP_SIGNING_RESOLVED_OPTIONS) readonly options: ResolvedAdcpSigningOptions,
@@ -164,7 +173,7 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       prime: {
         state: prime.state,
         policy: prime.policy,
-        ...(prime.error !== undefined ? { error: prime.error } : {}),
+        ...(prime.state === 'failed' ? { error: describePrimeFailures(this.primeFailures) } : {}),
       },
       primeFailures: this.primeFailures,
       replayStore: await this.replayStoreHealth(),
@@ -189,21 +198,24 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
   /** Loads keys and revocation lists now, whatever the policy. Rejects naming every source that failed. */
   async primeNow(): Promise<void> {
     // Sources may be plain objects with only the lookup method (validation accepts them): a missing
-    // lifecycle method is the base class's no-op.
-    const results = await Promise.allSettled([
-      callOptional(this.jwksResolver, 'prime'),
-      callOptional(this.revocationChecker, 'prime'),
-    ]);
+    // lifecycle method is the base class's no-op. Each call is made inside its own promise, so a source
+    // whose prime() throws synchronously still lets the other one prime, and is reported like a rejection.
+    const results = await Promise.allSettled(
+      [this.jwksResolver, this.revocationChecker].map(async (source) =>
+        callOptional(source, 'prime'),
+      ),
+    );
     const [jwks, revocation] = results.map((result) =>
-      result.status === 'rejected' ? describeError(result.reason) : undefined,
+      result.status === 'rejected' ? result : undefined,
     );
     this.primeFailures = {
-      ...(jwks !== undefined ? { jwks } : {}),
-      ...(revocation !== undefined ? { revocation } : {}),
+      ...(jwks ? { jwks: primeFailureReason(jwks.reason) } : {}),
+      ...(revocation ? { revocation: primeFailureReason(revocation.reason) } : {}),
     };
+    // The thrown (and logged) text keeps every detail: it is server-side.
     const failures = [
-      ...(jwks !== undefined ? [`keys (JWKS): ${jwks}`] : []),
-      ...(revocation !== undefined ? [`revocation list: ${revocation}`] : []),
+      ...(jwks ? [`keys (JWKS): ${describeError(jwks.reason)}`] : []),
+      ...(revocation ? [`revocation list: ${describeError(revocation.reason)}`] : []),
     ];
     const at = this.options.clock.now();
     if (failures.length > 0) {
@@ -230,6 +242,10 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       await this.primeNow();
     } catch (error) {
       if (policy === 'fail') {
+        // Nest runs no shutdown hook for a module whose init threw: stop the sources' retry timers and
+        // close the module's HTTP client now, or a process that outlives this instance (a test runner, a
+        // supervisor retrying NestFactory.create) keeps polling the counterparty.
+        await this.releaseResources();
         throw new Error(
           `AdcpSigningModule could not load signer keys or revocation lists at start-up ` +
             `(primePolicy "fail"): ${describeError(error)}. Fix the counterparty URLs or network access, ` +
@@ -242,6 +258,13 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.releaseResources();
+  }
+
+  /** Stops the sources and closes what the module owns. Once: a failed boot may be closed again. */
+  private async releaseResources(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
     // Stop background refreshes even on sources passed as instances: priming started them. Each step
     // runs whatever the previous one did, so one faulty source cannot leak the others' timers/sockets.
     const steps: [string, () => unknown][] = [
@@ -394,6 +417,14 @@ function stringField(
 ): string | undefined {
   const value = detail?.[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The health endpoint's `prime.error`: which source failed, with stable codes only. */
+function describePrimeFailures(failures: PrimeFailures): string {
+  return [
+    ...(failures.jwks !== undefined ? [`keys (JWKS): ${failures.jwks}`] : []),
+    ...(failures.revocation !== undefined ? [`revocation list: ${failures.revocation}`] : []),
+  ].join('; ');
 }
 
 function describeError(error: unknown): string {

@@ -10,7 +10,11 @@ import { MAX_POLL_INTERVAL_MS } from '../core/revocation-list.js';
 import type { SignatureAlgorithm } from '../core/signature-algorithms.js';
 import { SignatureVerificationError } from '../core/signature-verification.error.js';
 import type { JwksCacheState, JwksCounterpartySnapshot } from '../core/source-health.interface.js';
-import { silentLogger, type VerifierLogger } from '../core/verifier-logger.interface.js';
+import {
+  guardedLogger,
+  silentLogger,
+  type VerifierLogger,
+} from '../core/verifier-logger.interface.js';
 import { BrandJsonResolver } from './brand-json.resolver.js';
 import {
   type CounterpartyConfig,
@@ -177,7 +181,8 @@ export class RemoteJwksResolver extends JwksResolver {
     options: RemoteJwksResolverOptions = {},
   ) {
     super();
-    this.logger = options.logger ?? silentLogger;
+    // Guarded: a throwing logger on a refresh's failure path would skip the retry and stop refreshing.
+    this.logger = guardedLogger(options.logger ?? silentLogger);
     this.scheduler = options.scheduler ?? systemScheduler;
     this.random = options.random ?? Math.random;
     const timings = resolveJwksTimings(options);
@@ -411,7 +416,7 @@ export class RemoteJwksResolver extends JwksResolver {
       if (now < set.expiresAtMs + this.maxStaleMs) {
         // Stale-if-error: serve, and let traffic retry no faster than the cooldown.
         if (set.inflight === undefined && this.mayRequestFetch(set))
-          void this.refreshSet(set, 'retry');
+          this.refreshSet(set, 'retry').catch(() => {});
         return { kind: 'usable', resolved: entry.resolved };
       }
       return { kind: 'expired', set };
@@ -919,6 +924,21 @@ export class RemoteJwksResolver extends JwksResolver {
     error?: SignatureVerificationError,
   ): void {
     if (this.stopped) return;
+    // An emission that threw inside doRefresh() would turn a success into a failure, or skip the retry.
+    try {
+      this.emitUnguarded(set, trigger, outcome, at, error);
+    } catch {
+      // The event is lost; the refresh schedule is not.
+    }
+  }
+
+  private emitUnguarded(
+    set: KeySetState,
+    trigger: JwksRefreshTrigger,
+    outcome: JwksRefreshEvent['outcome'],
+    at: number,
+    error?: SignatureVerificationError,
+  ): void {
     this.events.next({
       jwksUri: set.uri,
       agentUrls: [...set.users].map((state) => state.config.agentUrl),

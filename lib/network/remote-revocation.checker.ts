@@ -3,15 +3,20 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { PublicKeyCache } from '../core/public-key.cache.js';
 import { RevocationChecker, type RevocationStatus } from '../core/revocation-checker.interface.js';
 import {
+  MIN_POLL_INTERVAL_MS,
   type RevocationListPayload,
   revocationListDeadline,
-  revocationSchedule,
+  revocationScheduleAfterSuccess,
 } from '../core/revocation-list.js';
 import type {
   RevocationCounterpartySnapshot,
   RevocationListState,
 } from '../core/source-health.interface.js';
-import { silentLogger, type VerifierLogger } from '../core/verifier-logger.interface.js';
+import {
+  guardedLogger,
+  silentLogger,
+  type VerifierLogger,
+} from '../core/verifier-logger.interface.js';
 import {
   type CounterpartyConfig,
   type ResolvedCounterparty,
@@ -39,11 +44,20 @@ export interface RemoteRevocationCheckerOptions {
   jwksResolver?: RemoteJwksResolver;
   /** How far ahead of our clock `updated` may be before the list is refused. Default 5 min. */
   maxFutureSkewMs?: number;
-  /** First retry delay after a failed poll; doubles per failure. Default 15 s. */
+  /**
+   * First retry delay after a failed poll; doubles per failure, plus 0–40% jitter. Default 1 min. A retry
+   * is a poll too: it never comes sooner than §f's 1-min polling floor, whatever this says.
+   */
   initialRetryBackoffMs?: number;
-  /** Retry delay ceiling. Default 5 min. */
+  /** Retry delay ceiling (before jitter). Default 5 min. */
   maxRetryBackoffMs?: number;
-  /** `adcp_use` values accepted on the list-signing key. Default `governance-signing`, `request-signing`. */
+  /**
+   * `adcp_use` values accepted on the list-signing key. Default `governance-signing`, `request-signing`
+   * (§f [gap]: "verify it against the operator's JWKS", which for transport lists holds request keys).
+   * With the default key source (the agent's own JWKS), a stolen request-signing key can sign a list that
+   * leaves itself out. Narrow it to `['governance-signing']` together with a separate governance
+   * `revocationJwksUri` when the counterparty publishes one (README, "Security notes").
+   */
   signingKeyUses?: readonly string[];
   /** DEVELOPMENT ONLY: accept `http://` counterparty URLs (the fetcher must allow them too). */
   allowInsecureHttp?: boolean;
@@ -127,13 +141,17 @@ interface CounterpartyEntry {
  * fetched over a {@link SafeHttpFetcher}, verified with `jose` against the issuer's JWKS, polled at its
  * `next_update` clamped to [1 min, 30 min].
  *
- * - `checkKey` answers from memory in O(1): `stale` before `revoked` (fail closed); a list never fetched,
- *   or not refreshed by `next_update` + 4 × the previous interval, is stale until a refresh succeeds.
+ * - `checkKey` (and `checkJti` for governance tokens) answers from memory in O(1), from the list of the
+ *   counterparty asked about: `stale` before `revoked` (fail closed); a list never fetched, or not refreshed
+ *   by `next_update` + 4 × the previous interval, is stale until a refresh succeeds.
  * - A counterparty configured with `publishesNoRevocationList` answers `ok` (explicit; default deny).
- * - Rollback is refused: a list whose `updated` is older than the held one, or too far in the future.
- *   A list signed by a kid the held list revokes is refused as well.
- * - Conditional requests; a 304 counts as a successful refresh and slides the schedule.
- * - Failed polls retry with jittered exponential backoff; timers are `unref()`ed and `stop()` cancels them.
+ * - Rollback is refused: a list whose `updated` is older than the held one, or too far in the future; a
+ *   list with the same `updated` unless it revokes at least everything the held one does. A list signed by
+ *   a kid the held list revokes is refused as well.
+ * - Conditional requests; a 304 counts as a successful refresh and slides the schedule, though it never
+ *   moves the stale instant earlier nor past the list's own deadline.
+ * - Failed polls retry with jittered exponential backoff, never sooner than the 1-min polling floor; timers
+ *   are `unref()`ed and `stop()` cancels them. A throwing logger or observer cannot stop the polling.
  *
  * The list-signing key ([gap] §f: "verify it against the operator's JWKS") is taken from the
  * counterparty's `revocationJwksUri` when configured, else from the counterparty's own resolved JWKS
@@ -147,9 +165,6 @@ export class RemoteRevocationChecker extends RevocationChecker {
 
   private readonly entries = new Map<string, CounterpartyEntry>();
   private readonly lists: ListState[] = [];
-  /** Union of every held list's revoked kids / jtis, for O(1) membership queries. */
-  private revokedKids: ReadonlySet<string> = new Set();
-  private revokedJtis: ReadonlySet<string> = new Set();
   private readonly updateSubject = new Subject<RevocationListUpdate>();
   private readonly refreshSubject = new Subject<RevocationRefreshEvent>();
   private readonly jwks: RemoteJwksResolver;
@@ -171,7 +186,7 @@ export class RemoteRevocationChecker extends RevocationChecker {
     options: RemoteRevocationCheckerOptions = {},
   ) {
     super();
-    this.logger = options.logger ?? silentLogger;
+    this.logger = guardedLogger(options.logger ?? silentLogger);
     this.scheduler = options.scheduler ?? systemScheduler;
     this.random = options.random ?? Math.random;
     this.maxFutureSkewMs = nonNegativeDuration(
@@ -181,7 +196,7 @@ export class RemoteRevocationChecker extends RevocationChecker {
     );
     this.initialBackoffMs = positiveDuration(
       options.initialRetryBackoffMs,
-      15_000,
+      MIN_POLL_INTERVAL_MS,
       'initialRetryBackoffMs',
     );
     this.maxBackoffMs = Math.max(
@@ -232,33 +247,16 @@ export class RemoteRevocationChecker extends RevocationChecker {
 
   /** Step 9 for a key resolved to `agentUrl`: `stale` first, then `revoked`, else `ok`. Synchronous. */
   override checkKey(keyid: string, agentUrl: string): RevocationStatus {
-    const entry = this.entries.get(agentUrl);
-    if (entry === undefined) {
-      // A key from an agent we were not configured for has no governing list: fail closed.
-      return 'stale';
-    }
-    const list = entry.list;
-    if (list === undefined) return 'ok';
-    const held = list.held;
-    if (held === undefined || list.staleAtMs === undefined) {
-      // Never primed: stale. Start fetching in the background so a lazy set-up still converges.
-      if (list.lastAttemptAtMs === undefined && list.inflight === undefined && !this.stopped) {
-        void this.refreshList(list);
-      }
-      return 'stale';
-    }
-    if (this.clock.now() >= list.staleAtMs) return 'stale';
-    return held.revokedKids.has(keyid) ? 'revoked' : 'ok';
+    return this.verdict(agentUrl, (held) => held.revokedKids.has(keyid));
   }
 
-  /** Whether any held list revokes `kid` (membership only, O(1); use `checkKey` for the step-9 verdict). */
-  isKeyRevoked(kid: string): boolean {
-    return this.revokedKids.has(kid);
-  }
-
-  /** Whether any held list revokes the governance token `jti` (O(1)). */
-  isJtiRevoked(jti: string): boolean {
-    return this.revokedJtis.has(jti);
+  /**
+   * A governance token's `jti` against the list governing `agentUrl` (the counterparty whose list covers
+   * the token's issuer): `stale` first, then `revoked`, else `ok`, exactly like {@link checkKey}. Treat
+   * anything but `ok` as a refusal. Another counterparty's list never answers for this one.
+   */
+  checkJti(jti: string, agentUrl: string): RevocationStatus {
+    return this.verdict(agentUrl, (held) => held.revokedJtis.has(jti));
   }
 
   /**
@@ -335,7 +333,7 @@ export class RemoteRevocationChecker extends RevocationChecker {
         return { ...common, state: 'never_fetched' as const };
       }
       const state: RevocationListState =
-        now >= list.staleAtMs ? 'stale' : now >= list.nextPollAtMs ? 'in_grace' : 'fresh';
+        now >= list.staleAtMs ? 'stale' : this.isOverdue(list, held, now) ? 'in_grace' : 'fresh';
       return {
         ...common,
         state,
@@ -354,6 +352,43 @@ export class RemoteRevocationChecker extends RevocationChecker {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  private verdict(agentUrl: string, revokes: (held: HeldList) => boolean): RevocationStatus {
+    const entry = this.entries.get(agentUrl);
+    if (entry === undefined) {
+      // An agent we were not configured for has no governing list: fail closed.
+      return 'stale';
+    }
+    const list = entry.list;
+    if (list === undefined) return 'ok';
+    const held = list.held;
+    if (held === undefined || list.staleAtMs === undefined) {
+      // Never primed: stale. Start fetching in the background so a lazy set-up still converges.
+      if (list.lastAttemptAtMs === undefined && list.inflight === undefined && !this.stopped) {
+        // Outcomes are recorded on the list; nothing may escape as an unhandled rejection.
+        this.refreshList(list).catch(() => {});
+      }
+      return 'stale';
+    }
+    if (this.clock.now() >= list.staleAtMs) return 'stale';
+    return revokes(held) ? 'revoked' : 'ok';
+  }
+
+  /**
+   * Whether the held list is overdue for health purposes (`in_grace`): a poll failed since the last
+   * success, or the list is past its own `next_update` and a successful poll since then found nothing
+   * newer (a `304`, or the same list served again). Merely reaching the scheduled poll is not overdue:
+   * for cadences of 1 to 30 min that poll fires exactly at `next_update`, so every routine fetch in
+   * flight would read as overdue.
+   */
+  private isOverdue(list: ListState, held: HeldList, now: number): boolean {
+    if (list.consecutiveFailures > 0) return true;
+    return (
+      now >= held.nextUpdateMs &&
+      list.fetchedAtMs !== undefined &&
+      list.fetchedAtMs >= held.nextUpdateMs
+    );
+  }
 
   /** Polls `list` once (joining a poll under way). Never rejects: outcomes are recorded on the list. */
   private refreshList(list: ListState): Promise<void> {
@@ -412,6 +447,18 @@ export class RemoteRevocationChecker extends RevocationChecker {
           `updated ${verified.payload.updated} is older than the held ${held.payload.updated}`,
         );
       }
+      if (held !== undefined && verified.updatedMs === held.updatedMs) {
+        // Two lists with one `updated` cannot be ordered: an earlier draft replayed by a CDN would
+        // otherwise un-revoke a kid. Only one that drops nothing (the same list, or a publisher adding
+        // entries without bumping `updated`) may replace the held one.
+        const dropped = droppedRevocations(held, verified.payload);
+        if (dropped !== undefined) {
+          throw new RevocationListError(
+            'rollback',
+            `updated ${verified.payload.updated} equals the held list's, but ${dropped}`,
+          );
+        }
+      }
       if (verified.updatedMs > now + this.maxFutureSkewMs) {
         throw new RevocationListError(
           'future',
@@ -438,22 +485,19 @@ export class RemoteRevocationChecker extends RevocationChecker {
       };
       list.etag = response.etag;
       list.lastModified = response.lastModified;
-      this.rebuildUnion();
       this.succeeded(list, list.held);
       this.emitRefresh(list, 'updated');
-      if (!this.stopped) {
-        this.updateSubject.next({
-          listUrl: list.url,
-          issuer: list.issuer,
-          agentUrls: [...list.agentUrls],
-          payload: verified.payload,
-          serialization: verified.serialization,
-          signingKid: verified.header.kid,
-          fetchedAt: list.fetchedAtMs ?? now,
-          nextPollAt: list.nextPollAtMs ?? now,
-          staleAt: list.staleAtMs ?? now,
-        });
-      }
+      this.publish(this.updateSubject, {
+        listUrl: list.url,
+        issuer: list.issuer,
+        agentUrls: [...list.agentUrls],
+        payload: verified.payload,
+        serialization: verified.serialization,
+        signingKid: verified.header.kid,
+        fetchedAt: list.fetchedAtMs ?? now,
+        nextPollAt: list.nextPollAtMs ?? now,
+        staleAt: list.staleAtMs ?? now,
+      });
     } catch (error) {
       this.failed(list, error);
     }
@@ -466,14 +510,17 @@ export class RemoteRevocationChecker extends RevocationChecker {
 
   private succeeded(list: ListState, held: HeldList): void {
     const now = this.clock.now();
-    const schedule = revocationSchedule(now, held.nextUpdateMs);
+    const schedule = revocationScheduleAfterSuccess(
+      now,
+      held,
+      list.intervalMs !== undefined && list.staleAtMs !== undefined
+        ? { intervalMs: list.intervalMs, staleAtMs: list.staleAtMs }
+        : undefined,
+    );
     list.fetchedAtMs = now;
     list.intervalMs = schedule.intervalMs;
     list.nextPollAtMs = schedule.nextPollAtMs;
-    list.staleAtMs = Math.min(
-      schedule.staleAtMs,
-      revocationListDeadline(held.updatedMs, held.nextUpdateMs),
-    );
+    list.staleAtMs = schedule.staleAtMs;
     list.lastError = undefined;
     list.consecutiveFailures = 0;
     this.schedule(list, schedule.nextPollAtMs);
@@ -489,6 +536,17 @@ export class RemoteRevocationChecker extends RevocationChecker {
     const now = this.clock.now();
     list.lastError = { error: failure, atMs: now };
     list.consecutiveFailures += 1;
+    // The retry is armed before anything else runs: nothing said or observed below may cancel it.
+    const base = Math.max(
+      MIN_POLL_INTERVAL_MS,
+      Math.min(
+        this.maxBackoffMs,
+        this.initialBackoffMs * 2 ** Math.min(20, list.consecutiveFailures - 1),
+      ),
+    );
+    // Jitter only lengthens the delay (the polling floor holds): verifiers sharing a publisher, whose
+    // polls all fall due at the same `next_update`, must not retry in lockstep.
+    this.schedule(list, now + base * (1 + 0.4 * this.random()));
     const graceLeft =
       list.staleAtMs === undefined
         ? 'no list held'
@@ -497,12 +555,6 @@ export class RemoteRevocationChecker extends RevocationChecker {
       `revocation list ${list.url} refresh failed: ${failure.reason} (${failure.message}); ${graceLeft}`,
     );
     this.emitRefresh(list, 'failed', failure);
-    const base = Math.min(
-      this.maxBackoffMs,
-      this.initialBackoffMs * 2 ** Math.min(20, list.consecutiveFailures - 1),
-    );
-    // ±20% jitter: verifiers sharing a publisher must not retry in lockstep.
-    this.schedule(list, now + base * (0.8 + 0.4 * this.random()));
   }
 
   private schedule(list: ListState, atMs: number): void {
@@ -522,25 +574,12 @@ export class RemoteRevocationChecker extends RevocationChecker {
     list.nextAttemptAtMs = undefined;
   }
 
-  private rebuildUnion(): void {
-    const kids = new Set<string>();
-    const jtis = new Set<string>();
-    for (const list of this.lists) {
-      if (list.held === undefined) continue;
-      for (const kid of list.held.revokedKids) kids.add(kid);
-      for (const jti of list.held.revokedJtis) jtis.add(jti);
-    }
-    this.revokedKids = kids;
-    this.revokedJtis = jtis;
-  }
-
   private emitRefresh(
     list: ListState,
     outcome: RevocationRefreshEvent['outcome'],
     error?: RevocationListError,
   ): void {
-    if (this.stopped) return;
-    this.refreshSubject.next({
+    this.publish(this.refreshSubject, {
       listUrl: list.url,
       agentUrls: [...list.agentUrls],
       outcome,
@@ -548,6 +587,37 @@ export class RemoteRevocationChecker extends RevocationChecker {
       ...(error !== undefined ? { reason: error.reason, message: error.message } : {}),
     });
   }
+
+  /**
+   * Emits unless stopped, and never throws into the poll: an emission that threw inside `poll()` would
+   * record a successful refresh as failed. (rxjs itself reports a throwing subscriber asynchronously,
+   * through `config.onUnhandledError`; this guards the synchronous error-handling mode and the rest.)
+   */
+  private publish<T>(subject: Subject<T>, value: T): void {
+    if (this.stopped) return;
+    try {
+      subject.next(value);
+    } catch (error) {
+      this.logger.warn(`revocation list event observer threw: ${describeThrown(error)}`);
+    }
+  }
+}
+
+/**
+ * What `next` drops from `held` (a same-`updated` replacement must revoke at least as much), or
+ * `undefined` when it drops nothing.
+ */
+function droppedRevocations(held: HeldList, next: RevocationListPayload): string | undefined {
+  const kids = new Set(next.revoked_kids);
+  const jtis = new Set(next.revoked_jtis ?? []);
+  const droppedKids = [...held.revokedKids].filter((kid) => !kids.has(kid)).length;
+  const droppedJtis = [...held.revokedJtis].filter((jti) => !jtis.has(jti)).length;
+  if (droppedKids === 0 && droppedJtis === 0) return undefined;
+  return `it drops ${droppedKids} revoked kid(s) and ${droppedJtis} revoked jti(s) the held list has`;
+}
+
+function describeThrown(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The two network key sources, wired to each other (see {@link createRemoteKeySources}). */

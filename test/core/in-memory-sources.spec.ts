@@ -83,6 +83,59 @@ describe('InMemoryRevocationChecker', () => {
     );
   });
 
+  it('parses timestamps strictly, whatever the server time zone, and refuses next_update before updated', () => {
+    const checker = new InMemoryRevocationChecker({ clock: new ManualClock(NOW_MS) });
+    // No offset: Date.parse would read it in the server's time zone (freshness would depend on TZ).
+    for (const updated of ['2026-04-18T14:00:00', 'April 18, 2026 14:00 UTC', '2026-04-18']) {
+      expect(() => checker.setList(AGENT, { ...list(NOW_MS, NOW_MS + MINUTE), updated })).toThrow(
+        'updated is not an RFC 3339 timestamp',
+      );
+    }
+    expect(() =>
+      checker.setList(AGENT, {
+        ...list(NOW_MS, NOW_MS + MINUTE),
+        next_update: 'Sat, 18 Apr 2026 14:05:00 GMT',
+      }),
+    ).toThrow('next_update is not an RFC 3339 timestamp');
+    expect(() => checker.setList(AGENT, list(NOW_MS, NOW_MS - MINUTE))).toThrow(
+      'next_update is before updated',
+    );
+    // An offset other than Z is fine: 16:00+02:00 is 14:00Z.
+    checker.setList(AGENT, {
+      ...list(NOW_MS, NOW_MS + 5 * MINUTE),
+      updated: '2026-04-18T16:00:00+02:00',
+    });
+    expect(checker.snapshot()[0]).toMatchObject({ staleAt: NOW_MS + 25 * MINUTE });
+  });
+
+  it('setting an overdue list again never moves its stale instant earlier', () => {
+    const clock = new ManualClock(NOW_MS);
+    const checker = new InMemoryRevocationChecker({ clock });
+    const overdue = list(NOW_MS, NOW_MS + 30 * MINUTE);
+    checker.setList(AGENT, overdue);
+    expect(checker.snapshot()[0]?.staleAt).toBe(NOW_MS + 150 * MINUTE);
+    // Confirmed again after its next_update: the next refresh is due in a minute, but the outage
+    // tolerance the 30-min cadence earned stays.
+    clock.set(NOW_MS + 31 * MINUTE);
+    checker.setList(AGENT, overdue);
+    expect(checker.snapshot()[0]).toMatchObject({
+      nextPollAt: NOW_MS + 32 * MINUTE,
+      staleAt: NOW_MS + 150 * MINUTE,
+    });
+  });
+
+  it("checks a governance jti against that agent's list only, stale first", () => {
+    const clock = new ManualClock(NOW_MS);
+    const checker = new InMemoryRevocationChecker({ clock });
+    expect(checker.checkJti('j', AGENT)).toBe('stale');
+    checker.setList(OTHER, { ...list(NOW_MS, NOW_MS + 5 * MINUTE), revoked_jtis: ['j'] });
+    checker.setList(AGENT, list(NOW_MS, NOW_MS + 5 * MINUTE));
+    expect(checker.checkJti('j', AGENT)).toBe('ok');
+    expect(checker.checkJti('j', OTHER)).toBe('revoked');
+    clock.set(NOW_MS + 25 * MINUTE);
+    expect(checker.checkJti('j', OTHER)).toBe('stale');
+  });
+
   it('answers stale for an agent it holds no list for, and cannot list it in a snapshot', () => {
     const checker = new InMemoryRevocationChecker();
     expect(checker.checkKey('k', AGENT)).toBe('stale');

@@ -79,3 +79,101 @@ describe('buildHealthReport and start-up priming', () => {
     expect(report({}).status).toBe('up');
   });
 });
+
+describe('buildHealthReport: every per-counterparty state', () => {
+  const keys = (state: JwksCounterpartySnapshot['state'], agentUrl = AGENT) => ({
+    ...freshKeys,
+    agentUrl,
+    state,
+  });
+  const list = (state: RevocationCounterpartySnapshot['state'], agentUrl = AGENT) => ({
+    ...freshList,
+    agentUrl,
+    state,
+  });
+
+  it.each([
+    ['fresh', 'up'],
+    ['refresh_due', 'up'],
+    ['stale', 'degraded'],
+    ['expired', 'down'],
+    ['never_fetched', 'down'],
+  ] as const)('keys %s → %s (the only counterparty)', (state, status) => {
+    expect(report({ jwks: [keys(state)], revocation: [freshList] }).status).toBe(status);
+  });
+
+  it.each([
+    ['fresh', 'up'],
+    ['not_published', 'up'],
+    ['in_grace', 'degraded'],
+    ['stale', 'down'],
+    ['never_fetched', 'down'],
+  ] as const)('revocation list %s → %s (the only counterparty)', (state, status) => {
+    expect(report({ jwks: [freshKeys], revocation: [list(state)] }).status).toBe(status);
+  });
+
+  const OTHER = 'https://other.example/agent';
+
+  it('is degraded, not down, when only some counterparties fail closed, and names them', () => {
+    const partial = report({
+      jwks: [freshKeys, keys('fresh', OTHER)],
+      revocation: [freshList, list('stale', OTHER)],
+    });
+    expect(partial).toMatchObject({
+      status: 'degraded',
+      reasons: [
+        `${OTHER}: revocation list past grace, requests fail closed`,
+        '1 of 2 counterparties fail closed; the others verify',
+      ],
+    });
+    expect(
+      report({
+        jwks: [freshKeys, keys('expired', OTHER)],
+        revocation: [list('in_grace'), list('fresh', OTHER)],
+      }),
+    ).toMatchObject({
+      status: 'degraded',
+      reasons: [
+        `${OTHER}: keys expired and refreshes keep failing`,
+        '1 of 2 counterparties fail closed; the others verify',
+        `${AGENT}: revocation list refresh overdue, inside grace`,
+      ],
+    });
+  });
+
+  it('is down when every counterparty fails closed, whatever the reason for each', () => {
+    expect(
+      report({
+        jwks: [keys('expired'), keys('fresh', OTHER)],
+        revocation: [freshList, list('never_fetched', OTHER)],
+      }),
+    ).toMatchObject({
+      status: 'down',
+      reasons: [
+        `${AGENT}: keys expired and refreshes keep failing`,
+        `${OTHER}: no revocation list was ever fetched`,
+      ],
+    });
+  });
+
+  it('is down when a local dependency refuses every request, even with every counterparty fresh', () => {
+    expect(
+      report({
+        jwks: [freshKeys, keys('fresh', OTHER)],
+        revocation: [freshList, list('fresh', OTHER)],
+        replayStore: { backend: 'redis', state: 'down' },
+      }),
+    ).toMatchObject({
+      status: 'down',
+      reasons: ['replay store (redis) unreachable: signed requests are refused'],
+    });
+    // A source without snapshot() that failed to load cannot say which counterparty it spares.
+    expect(
+      report({
+        jwks: [freshKeys, keys('fresh', OTHER)],
+        prime: failedPrime,
+        primeFailures: { revocation: 'fetch_unavailable' },
+      }).status,
+    ).toBe('down');
+  });
+});

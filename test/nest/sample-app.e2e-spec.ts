@@ -17,6 +17,7 @@ const ENV_NAMES = [
   'ADCP_COUNTERPARTY_AGENT_URL',
   'ADCP_COUNTERPARTY_JWKS_URI',
   'ADCP_COUNTERPARTY_REVOCATION_URL',
+  'ADCP_COUNTERPARTY_REVOCATION_JWKS_URI',
   'ADCP_DEV_INSECURE_FETCH',
   'ADCP_EXTRA_CA_FILE',
   'ADCP_REQUIRED_FOR',
@@ -28,6 +29,7 @@ describe('sample configuration', () => {
       agentUrl: undefined,
       jwksUri: undefined,
       revocationListUrl: undefined,
+      revocationJwksUri: undefined,
       profile: '3.2',
       requiredFor: ['create_media_buy'],
       warnFor: [],
@@ -62,6 +64,10 @@ describe('sample configuration', () => {
         /ADCP_COUNTERPARTY_AGENT_URL must be an absolute https/,
       ],
       [{ ADCP_COUNTERPARTY_JWKS_URI: 'ftp://buyer.example/jwks' }, /ADCP_COUNTERPARTY_JWKS_URI/],
+      [
+        { ADCP_COUNTERPARTY_REVOCATION_JWKS_URI: 'gov.example/jwks' },
+        /ADCP_COUNTERPARTY_REVOCATION_JWKS_URI/,
+      ],
       [
         { ADCP_EXTRA_CA_FILE: '/nonexistent/ca.pem' },
         /ADCP_EXTRA_CA_FILE: cannot read "\/nonexistent\/ca.pem" \(ENOENT\)/,
@@ -147,6 +153,20 @@ describe('sample configuration', () => {
       ADCP_ADDITIONAL_OPERATION_NAMES: 'future_operation',
     });
     expect(signingOptionsFrom(config).additionalOperationNames).toEqual(['future_operation']);
+  });
+
+  it('verifies the list against a separate governance JWKS when one is named (§e.1)', () => {
+    const config = readSigningConfig({
+      ADCP_COUNTERPARTY_AGENT_URL: 'https://buyer.example/agent',
+      ADCP_COUNTERPARTY_REVOCATION_JWKS_URI: 'https://governance.buyer.example/jwks.json',
+    });
+    expect(signingOptionsFrom(config).counterparties?.[0]).toMatchObject({
+      revocationJwksUri: 'https://governance.buyer.example/jwks.json',
+    });
+    expect(
+      signingOptionsFrom(readSigningConfig({ ADCP_COUNTERPARTY_AGENT_URL: 'https://b.example/a' }))
+        .counterparties?.[0],
+    ).not.toHaveProperty('revocationJwksUri');
   });
 });
 

@@ -117,7 +117,7 @@ describe('RemoteRevocationChecker: verdicts', () => {
     expect(checker.snapshot()[0]?.state).toBe('never_fetched');
   });
 
-  it('answers ok / revoked from a verified list, and isKeyRevoked / isJtiRevoked in O(1)', async () => {
+  it('answers ok / revoked from a verified list, for kids and governance jtis', async () => {
     const { fetcher, checker, updates } = setup();
     fetcher.set(
       LIST_URL,
@@ -126,10 +126,8 @@ describe('RemoteRevocationChecker: verdicts', () => {
     await checker.prime();
     expect(checker.checkKey('req-1', AGENT)).toBe('ok');
     expect(checker.checkKey('req-old', AGENT)).toBe('revoked');
-    expect(checker.isKeyRevoked('req-old')).toBe(true);
-    expect(checker.isKeyRevoked('req-1')).toBe(false);
-    expect(checker.isJtiRevoked('jti-9')).toBe(true);
-    expect(checker.isJtiRevoked('jti-1')).toBe(false);
+    expect(checker.checkJti('jti-9', AGENT)).toBe('revoked');
+    expect(checker.checkJti('jti-1', AGENT)).toBe('ok');
     expect(updates).toHaveLength(1);
     expect(updates[0]).toMatchObject({
       listUrl: LIST_URL,
@@ -200,7 +198,47 @@ describe('RemoteRevocationChecker: verdicts', () => {
     await checker.prime();
     expect(checker.checkKey('k', AGENT)).toBe('revoked');
     expect(checker.checkKey('k', OTHER)).toBe('ok');
-    expect(checker.isKeyRevoked('k')).toBe(true);
+  });
+
+  it('checks a jti against the governing list only, and fails closed (stale) without a fresh one', async () => {
+    const OTHER = 'https://other.example/agent';
+    const OTHER_LIST = 'https://other.example/.well-known/governance-revocations.json';
+    const otherGov = generateSigningKey({ kid: 'other-gov', adcpUse: 'governance-signing' });
+    const { scheduler, fetcher, checker } = setup({
+      counterparties: [
+        { agentUrl: AGENT, jwksUri: JWKS_URI },
+        { agentUrl: OTHER, jwksUri: 'https://other.example/jwks.json' },
+      ],
+      maxRetryBackoffMs: 60_000,
+    });
+    // Before any list: stale, not "not revoked".
+    expect(checker.checkJti('a-jti', AGENT)).toBe('stale');
+    fetcher.set('https://other.example/jwks.json', ok({ keys: [otherGov.publicJwk] }));
+    fetcher.set(LIST_URL, ok(signed(payload({ revokedJtis: ['a-jti'] }))));
+    fetcher.set(
+      OTHER_LIST,
+      ok(
+        signRevocationList(
+          buildRevocationListPayload({
+            issuer: 'https://other.example',
+            nowMs: T0,
+            revokedKids: ['req-1'],
+            revokedJtis: ['o-jti'],
+          }),
+          otherGov.privateJwk,
+        ),
+      ),
+    );
+    await checker.prime();
+    expect(checker.checkJti('a-jti', AGENT)).toBe('revoked');
+    // Another counterparty's list never revokes for this one, neither a jti nor a kid.
+    expect(checker.checkJti('o-jti', AGENT)).toBe('ok');
+    expect(checker.checkJti('a-jti', OTHER)).toBe('ok');
+    expect(checker.checkKey('req-1', AGENT)).toBe('ok');
+    expect(checker.checkJti('a-jti', 'https://stranger.example/agent')).toBe('stale');
+    fetcher.set(LIST_URL, failure('unavailable', 'http_status', 'revocation_list', 503));
+    await scheduler.advance(25 * 60_000);
+    expect(checker.checkJti('o-jti', AGENT)).toBe('stale');
   });
 
   it('starts fetching lazily when asked before priming', async () => {
@@ -457,7 +495,7 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
     });
   });
 
-  it('sends validators and treats a 304 as a successful refresh that slides the schedule up to the list deadline', async () => {
+  it('sends validators; a 304 on an overdue list is in grace and counts down to the list deadline', async () => {
     const { scheduler, clock, fetcher, checker, refreshes } = setup({ maxRetryBackoffMs: 60_000 });
     fetcher.set(LIST_URL, ok(signed(payload({ nextUpdateInMs: 5 * 60_000 })), { etag: '"l1"' }));
     await checker.prime();
@@ -465,20 +503,31 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
     await scheduler.advance(5 * 60_000);
     expect(fetcher.requests.at(-1)?.etag).toBe('"l1"');
     expect(refreshes.map((r) => r.outcome)).toEqual(['updated', 'not_modified']);
-    // next_update is now in the past, so the interval clamps to the floor and the list stays fresh.
+    // The origin has nothing newer than a list now past its next_update (T0 + 5 min): the publisher may be
+    // stuck, so health says so, polling every minute, while requests still verify until the list's own
+    // deadline (next_update + 4 × its 5-min cadence = T0 + 25 min).
     expect(checker.snapshot()[0]).toMatchObject({
-      state: 'fresh',
+      state: 'in_grace',
+      consecutiveFailures: 0,
       lastSuccessAt: clock.now(),
       nextPollAt: clock.now() + 60_000,
-      staleAt: clock.now() + 5 * 60_000,
+      staleAt: T0 + 25 * 60_000,
+      graceRemainingMs: 20 * 60_000,
     });
-    // Keeps sliding while the origin keeps answering, but never past the list's own deadline
-    // (next_update T0 + 5 min, plus 4 × its 5-min cadence): a 304 cannot vouch for an expired list.
-    await scheduler.advance(20 * 60_000 - 1);
+    await scheduler.advance(10 * 60_000);
+    expect(fetcher.count(LIST_URL)).toBe(12);
+    expect(checker.snapshot()[0]).toMatchObject({
+      state: 'in_grace',
+      graceRemainingMs: 10 * 60_000,
+    });
+    // The same list served again without validators is no different from a 304.
+    fetcher.set(LIST_URL, ok(signed(payload({ nextUpdateInMs: 5 * 60_000 }))));
+    await scheduler.advance(10 * 60_000 - 1);
     expect(checker.checkKey('req-1', AGENT)).toBe('ok');
-    expect(checker.snapshot()[0]?.staleAt).toBe(T0 + 25 * 60_000);
+    expect(checker.snapshot()[0]).toMatchObject({ state: 'in_grace', graceRemainingMs: 1 });
     await scheduler.advance(1);
     expect(checker.checkKey('req-1', AGENT)).toBe('stale');
+    fetcher.set(LIST_URL, notModified());
     await scheduler.advance(60 * 60_000);
     expect(checker.checkKey('req-1', AGENT)).toBe('stale');
     expect(checker.snapshot()[0]).toMatchObject({
@@ -487,8 +536,56 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
     });
     // A newer list, and only that, moves the deadline again.
     fetcher.set(LIST_URL, ok(signed(payload({ nowMs: clock.now(), nextUpdateInMs: 5 * 60_000 }))));
-    await scheduler.advance(60_000);
+    await scheduler.advance(2 * 60_000);
     expect(checker.checkKey('req-1', AGENT)).toBe('ok');
+    expect(checker.snapshot()[0]?.state).toBe('fresh');
+  });
+
+  it('a 304 on an overdue list keeps the outage tolerance its cadence earned (no earlier stale instant)', async () => {
+    const { scheduler, clock, fetcher, checker } = setup({ maxRetryBackoffMs: 60_000 });
+    // A 30-min cadence: stale at the T0 + 30 min poll + 4 × 30 min, which is also the list's deadline.
+    fetcher.set(LIST_URL, ok(signed(payload({ nextUpdateInMs: 30 * 60_000 })), { etag: '"l1"' }));
+    await checker.prime();
+    expect(checker.snapshot()[0]?.staleAt).toBe(T0 + 150 * 60_000);
+    // The publisher has not regenerated the list yet: the due poll gets a 304, then 1-min polls do too.
+    fetcher.set(LIST_URL, notModified());
+    await scheduler.advance(30 * 60_000);
+    expect(checker.snapshot()[0]).toMatchObject({
+      intervalMs: 60_000,
+      nextPollAt: clock.now() + 60_000,
+      staleAt: T0 + 150 * 60_000,
+    });
+    await scheduler.advance(5 * 60_000);
+    expect(fetcher.count(LIST_URL)).toBe(7);
+    expect(checker.snapshot()[0]?.staleAt).toBe(T0 + 150 * 60_000);
+    // Then the origin goes down: requests keep verifying as long as after a failed first poll.
+    fetcher.set(LIST_URL, failure('unavailable', 'http_status', 'revocation_list', 503));
+    await scheduler.advance(T0 + 150 * 60_000 - 1 - clock.now());
+    expect(checker.checkKey('req-1', AGENT)).toBe('ok');
+    await scheduler.advance(1);
+    expect(checker.checkKey('req-1', AGENT)).toBe('stale');
+  });
+
+  it('stays fresh while a routine poll is in flight (no degraded flap)', async () => {
+    const { scheduler, fetcher, checker } = setup();
+    fetcher.set(LIST_URL, ok(signed(payload({ nextUpdateInMs: 5 * 60_000 }))));
+    await checker.prime();
+    let answer: ((response: ReturnType<typeof ok>) => void) | undefined;
+    const requested = new Promise<void>((resolve) => {
+      fetcher.set(LIST_URL, () => {
+        resolve();
+        return new Promise((respond) => {
+          answer = respond;
+        });
+      });
+    });
+    // The poll fires at next_update (T0 + 5 min) and waits for the origin.
+    const polled = scheduler.advance(5 * 60_000);
+    await requested;
+    expect(checker.snapshot()[0]).toMatchObject({ state: 'fresh', consecutiveFailures: 0 });
+    answer!(ok(signed(payload({ nowMs: T0 + 5 * 60_000, nextUpdateInMs: 5 * 60_000 }))));
+    await polled;
+    expect(checker.snapshot()[0]).toMatchObject({ state: 'fresh', staleAt: T0 + 30 * 60_000 });
   });
 
   it('refuses a validly signed list that is already past next_update + grace (no rollback on a fresh start)', async () => {
@@ -506,7 +603,7 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
     // accepted, and it cannot stay fresh past that deadline.
     const late = payload({ nowMs: T0 - 140 * 60_000, nextUpdateInMs: 30 * 60_000 });
     fetcher.set(LIST_URL, ok(signed(late)));
-    await scheduler.advance(60_000);
+    await scheduler.advance(2 * 60_000);
     expect(clock.now()).toBeLessThan(T0 + 10 * 60_000);
     expect(checker.checkKey('req-1', AGENT)).toBe('ok');
     expect(checker.snapshot()[0]?.staleAt).toBeLessThanOrEqual(T0 + 10 * 60_000);
@@ -542,11 +639,8 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
     expect(checker.checkKey('req-1', AGENT)).toBe('ok');
   });
 
-  it('retries failures with jittered exponential backoff', async () => {
-    const { scheduler, fetcher, checker } = setup({
-      initialRetryBackoffMs: 10_000,
-      maxRetryBackoffMs: 40_000,
-    });
+  it('retries failures with exponential backoff, jittered upwards, from the 1-min polling floor', async () => {
+    const { scheduler, fetcher, checker } = setup({ maxRetryBackoffMs: 4 * 60_000 });
     fetcher.set(LIST_URL, failure('unavailable', 'timeout', 'revocation_list'));
     await expect(checker.prime()).rejects.toThrow();
     const gaps: number[] = [];
@@ -557,8 +651,19 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
       last = due;
       await scheduler.advance(due - scheduler.clock.now());
     }
-    expect(gaps).toEqual([10_000, 20_000, 40_000, 40_000]);
+    // Default first delay 1 min; random 0.5 adds 20%.
+    expect(gaps).toEqual([72_000, 144_000, 288_000, 288_000]);
     expect(checker.snapshot()[0]?.consecutiveFailures).toBe(5);
+  });
+
+  it('never retries sooner than the polling floor, whatever initialRetryBackoffMs says', async () => {
+    const { scheduler, fetcher, checker } = setup({
+      initialRetryBackoffMs: 1_000,
+      random: () => 0,
+    });
+    fetcher.set(LIST_URL, failure('unavailable', 'timeout', 'revocation_list'));
+    await expect(checker.prime()).rejects.toThrow();
+    expect(scheduler.nextDueAtMs).toBe(T0 + 60_000);
   });
 
   it('refuses a rollback to an older list and keeps the held one', async () => {
@@ -573,6 +678,29 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
     fetcher.set(LIST_URL, ok(signed(payload({ revokedKids: ['bad'], nextUpdateInMs: 60_000 }))));
     await scheduler.advance(scheduler.nextDueAtMs! - clock.now());
     expect(checker.snapshot()[0]?.lastError).toBeUndefined();
+  });
+
+  it('adopts a list with the same updated only when it revokes at least as much as the held one', async () => {
+    const { scheduler, fetcher, checker, clock, warnings } = setup();
+    const draft = (revokedKids: string[], revokedJtis: string[]) =>
+      ok(signed(payload({ revokedKids, revokedJtis, nextUpdateInMs: 60_000 })));
+    fetcher.set(LIST_URL, draft(['a'], ['j1']));
+    await checker.prime();
+    // The publisher adds a revocation without bumping `updated` (timestamps truncated): adopted.
+    fetcher.set(LIST_URL, draft(['a', 'b'], ['j1']));
+    await scheduler.advance(scheduler.nextDueAtMs! - clock.now());
+    expect(checker.checkKey('b', AGENT)).toBe('revoked');
+    // The earlier draft, replayed with the same `updated`, would un-revoke `b`: refused as a rollback.
+    fetcher.set(LIST_URL, draft(['a'], ['j1']));
+    await scheduler.advance(scheduler.nextDueAtMs! - clock.now());
+    expect(checker.snapshot()[0]?.lastError?.reason).toBe('rollback');
+    expect(checker.checkKey('b', AGENT)).toBe('revoked');
+    expect(warnings.at(-1)).toMatch(/refresh failed: rollback .*drops 1 revoked kid/);
+    // Dropping a jti is a rollback too.
+    fetcher.set(LIST_URL, draft(['a', 'b'], []));
+    await scheduler.advance(scheduler.nextDueAtMs! - clock.now());
+    expect(checker.snapshot()[0]?.lastError?.reason).toBe('rollback');
+    expect(checker.checkJti('j1', AGENT)).toBe('revoked');
   });
 
   it('refuses a list dated too far in the future', async () => {
@@ -612,6 +740,48 @@ describe('RemoteRevocationChecker: polling, rollback and grace', () => {
     expect(scheduler.pendingCount).toBe(0);
     await scheduler.advance(3_600_000);
     expect(fetcher.count(LIST_URL)).toBe(1);
+  });
+});
+
+describe('RemoteRevocationChecker: a throwing logger', () => {
+  const throwingLogger = () => {
+    const calls: string[] = [];
+    return {
+      calls,
+      logger: {
+        warn: (message: string) => {
+          calls.push(message);
+          throw new Error('log transport closed');
+        },
+      },
+    };
+  };
+
+  it('cannot stop polling: the retry is armed and the list recovers', async () => {
+    const { logger, calls } = throwingLogger();
+    const { scheduler, clock, fetcher, checker } = setup({ logger });
+    fetcher.set(LIST_URL, ok(signed(payload({ nextUpdateInMs: 5 * 60_000 }))));
+    await checker.prime();
+    fetcher.set(LIST_URL, failure('unavailable', 'http_status', 'revocation_list', 503));
+    await scheduler.advance(5 * 60_000);
+    expect(calls).toHaveLength(1);
+    expect(checker.snapshot()[0]).toMatchObject({ state: 'in_grace', consecutiveFailures: 1 });
+    // The origin is back: the retry (within the jittered first backoff) picks the new list up.
+    fetcher.set(LIST_URL, ok(signed(payload({ nowMs: clock.now(), nextUpdateInMs: 5 * 60_000 }))));
+    await scheduler.advance(2 * 60_000);
+    expect(fetcher.count(LIST_URL)).toBe(3);
+    expect(checker.snapshot()[0]).toMatchObject({ state: 'fresh', consecutiveFailures: 0 });
+  });
+
+  it('cannot make a lazy first fetch reject (the failure is recorded and published)', async () => {
+    const { logger, calls } = throwingLogger();
+    const { fetcher, checker } = setup({ logger });
+    fetcher.set(LIST_URL, failure('unavailable', 'http_status', 'revocation_list', 503));
+    const refreshed = firstValueFrom(checker.refreshes$);
+    expect(checker.checkKey('req-1', AGENT)).toBe('stale');
+    expect(await refreshed).toMatchObject({ outcome: 'failed', reason: 'fetch_unavailable' });
+    expect(calls).toHaveLength(1);
+    expect(checker.snapshot()[0]).toMatchObject({ consecutiveFailures: 1 });
   });
 });
 
@@ -734,7 +904,14 @@ describe('RemoteRevocationChecker over real HTTPS (127.0.0.1)', () => {
     expect(checker.checkKey('gone', AGENT)).toBe('revoked');
     await scheduler.advance(60_000);
     expect(server.requests.at(-1)?.headers['if-none-match']).toBe('"rev-1"');
-    expect(checker.snapshot()[0]).toMatchObject({ state: 'fresh', consecutiveFailures: 0 });
+    // A successful refresh; the origin has nothing newer than a list past its next_update, so it
+    // reads as in grace until the publisher catches up.
+    expect(checker.snapshot()[0]).toMatchObject({
+      state: 'in_grace',
+      consecutiveFailures: 0,
+      lastSuccessAt: T0 + 60_000,
+    });
+    expect(checker.checkKey('gone', AGENT)).toBe('revoked');
   });
 
   it('counts a 5xx and a timeout as failed refreshes', async () => {
