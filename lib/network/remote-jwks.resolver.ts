@@ -505,23 +505,35 @@ export class RemoteJwksResolver extends JwksResolver {
   // ---------------------------------------------------------------------------------------------
   // Counterparty → JWKS URI mapping (brand.json)
 
-  private async updateMapping(state: CounterpartyState): Promise<void> {
+  /**
+   * Reads the counterparty's brand.json mapping (cached). `aheadMs` re-reads it already when it falls
+   * due within that time: background refreshes pass the time to their next run, so a mapping is renewed
+   * before it is due and no request has to wait for brand.json.
+   */
+  private async updateMapping(state: CounterpartyState, aheadMs = 0): Promise<void> {
     const config = state.config;
     if (config.jwksUri !== undefined || config.brandJsonUrl === undefined) return;
-    state.mappingInflight ??= this.doUpdateMapping(state, config.brandJsonUrl).finally(() => {
-      state.mappingInflight = undefined;
-    });
+    state.mappingInflight ??= this.doUpdateMapping(state, config.brandJsonUrl, aheadMs).finally(
+      () => {
+        state.mappingInflight = undefined;
+      },
+    );
     await state.mappingInflight;
   }
 
-  private async doUpdateMapping(state: CounterpartyState, brandJsonUrl: string): Promise<void> {
+  private async doUpdateMapping(
+    state: CounterpartyState,
+    brandJsonUrl: string,
+    aheadMs: number,
+  ): Promise<void> {
     try {
       const lifetime = this.mappingLifetime(state);
-      // The document is re-read once the mapping is due, whatever its own max-age says.
+      // The document is re-read once the mapping is due (or due within `aheadMs`), whatever its own
+      // max-age says.
       const binding = await this.brandJson.resolveAgent(
         brandJsonUrl,
         state.config.agentUrl,
-        lifetime,
+        Math.max(0, lifetime - aheadMs),
       );
       state.mappingError = undefined;
       state.mappingConfirmedAtMs = binding.confirmedAt;
@@ -819,9 +831,12 @@ export class RemoteJwksResolver extends JwksResolver {
     set.timer = this.scheduler.schedule(delay, async () => {
       set.timer = undefined;
       if (this.stopped) return;
-      // brand.json may have moved the agent to another jwks_uri (cached, so usually free).
+      // brand.json may have moved the agent to another jwks_uri (cached, so usually free). A mapping
+      // that falls due before the next run (about one TTL away) is renewed now, not by a request.
       const users = [...set.users];
-      await Promise.all(users.map((state) => this.updateMapping(state)));
+      const untilNextRun =
+        set.lastSuccessAtMs !== undefined ? Math.max(0, set.expiresAtMs - set.lastSuccessAtMs) : 0;
+      await Promise.all(users.map((state) => this.updateMapping(state, untilNextRun)));
       if (this.stopped) return;
       const targets = new Set<KeySetState>();
       if (set.users.size > 0) targets.add(set);

@@ -639,6 +639,28 @@ describe('RemoteJwksResolver: brand.json and the polling interval', () => {
     expect(resolver.snapshot()[0]?.lastError).toBeUndefined();
   });
 
+  it('renews the mapping in the background before it falls due, so no request waits for brand.json', async () => {
+    const { scheduler, fetcher, resolver } = setup({
+      counterparties: [{ agentUrl: AGENT, brandJsonUrl: BRAND }],
+      revocationIntervalMs: () => 30 * 60_000,
+    });
+    fetcher.set(BRAND, ok({ agents: [{ url: AGENT }] }, { maxAgeSeconds: 1800 }));
+    fetcher.set(JWKS_URI, ok({ keys: [key('kid-a')] }, { maxAgeSeconds: 300 }));
+    await resolver.prime();
+    for (let minute = 1; minute <= 120; minute += 1) {
+      await scheduler.advance(60_000);
+      // Answered from memory every minute: never a Promise (that would be a brand.json read).
+      const answer = resolver.resolve('kid-a');
+      expect({ minute, synchronous: !(answer instanceof Promise) }).toEqual({
+        minute,
+        synchronous: true,
+      });
+    }
+    // Re-read about once per 30-min interval, a little early: not on every 5-min key refresh.
+    expect(fetcher.count(BRAND)).toBeGreaterThanOrEqual(5);
+    expect(fetcher.count(BRAND)).toBeLessThanOrEqual(7);
+  });
+
   it('lets background refreshes drop a mapping that brand.json stopped confirming (a week of 404s)', async () => {
     const { scheduler, fetcher, resolver } = setup({
       counterparties: [{ agentUrl: AGENT, brandJsonUrl: BRAND }],
