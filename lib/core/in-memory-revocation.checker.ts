@@ -70,7 +70,7 @@ export class InMemoryRevocationChecker extends RevocationChecker {
   }
 
   override checkKey(keyid: string, agentUrl: string): RevocationStatus {
-    return this.verdict(agentUrl, (list) => list.revokedKids.has(keyid));
+    return this.verdict(agentUrl, 'kid', keyid);
   }
 
   /**
@@ -78,7 +78,7 @@ export class InMemoryRevocationChecker extends RevocationChecker {
    * `ok`, exactly like {@link checkKey}. Another agent's list never answers for this one.
    */
   checkJti(jti: string, agentUrl: string): RevocationStatus {
-    return this.verdict(agentUrl, (list) => list.revokedJtis.has(jti));
+    return this.verdict(agentUrl, 'jti', jti);
   }
 
   /**
@@ -116,10 +116,11 @@ export class InMemoryRevocationChecker extends RevocationChecker {
     return snapshots;
   }
 
-  private verdict(agentUrl: string, revokes: (list: HeldList) => boolean): RevocationStatus {
+  /** `stale` first, then `revoked`, else `ok`; no per-call closure, as `checkKey` runs on every request. */
+  private verdict(agentUrl: string, kind: 'kid' | 'jti', id: string): RevocationStatus {
     const list = this.lists.get(agentUrl);
     if (list === undefined) return this.noListAgents.has(agentUrl) ? 'ok' : 'stale';
     if (this.clock.now() >= list.staleAtMs) return 'stale';
-    return revokes(list) ? 'revoked' : 'ok';
+    return (kind === 'kid' ? list.revokedKids : list.revokedJtis).has(id) ? 'revoked' : 'ok';
   }
 }

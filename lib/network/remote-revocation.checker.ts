@@ -247,7 +247,7 @@ export class RemoteRevocationChecker extends RevocationChecker {
 
   /** Step 9 for a key resolved to `agentUrl`: `stale` first, then `revoked`, else `ok`. Synchronous. */
   override checkKey(keyid: string, agentUrl: string): RevocationStatus {
-    return this.verdict(agentUrl, (held) => held.revokedKids.has(keyid));
+    return this.verdict(agentUrl, 'kid', keyid);
   }
 
   /**
@@ -256,7 +256,7 @@ export class RemoteRevocationChecker extends RevocationChecker {
    * anything but `ok` as a refusal. Another counterparty's list never answers for this one.
    */
   checkJti(jti: string, agentUrl: string): RevocationStatus {
-    return this.verdict(agentUrl, (held) => held.revokedJtis.has(jti));
+    return this.verdict(agentUrl, 'jti', jti);
   }
 
   /**
@@ -353,7 +353,8 @@ export class RemoteRevocationChecker extends RevocationChecker {
 
   // ---------------------------------------------------------------------------------------------
 
-  private verdict(agentUrl: string, revokes: (held: HeldList) => boolean): RevocationStatus {
+  /** `stale` first, then `revoked`, else `ok`; no per-call closure, as `checkKey` runs on every request. */
+  private verdict(agentUrl: string, kind: 'kid' | 'jti', id: string): RevocationStatus {
     const entry = this.entries.get(agentUrl);
     if (entry === undefined) {
       // An agent we were not configured for has no governing list: fail closed.
@@ -371,7 +372,7 @@ export class RemoteRevocationChecker extends RevocationChecker {
       return 'stale';
     }
     if (this.clock.now() >= list.staleAtMs) return 'stale';
-    return revokes(held) ? 'revoked' : 'ok';
+    return (kind === 'kid' ? held.revokedKids : held.revokedJtis).has(id) ? 'revoked' : 'ok';
   }
 
   /**
