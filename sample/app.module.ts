@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { ConfigModule, type ConfigType } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
@@ -62,10 +62,13 @@ export function signingOptionsFrom(
     // Without it the module's own in-memory store (1,000,000 entries per keyid, with its cap alert).
     ...(redis !== null
       ? {
-          replayStore: new RedisReplayStore(
-            redis,
-            config.replayPerKeyidCap === undefined ? {} : { perKeyidCap: config.replayPerKeyidCap },
-          ),
+          replayStore: new RedisReplayStore(redis, {
+            ...(config.replayPerKeyidCap === undefined
+              ? {}
+              : { perKeyidCap: config.replayPerKeyidCap }),
+            // Where it says that Redis may evict nonces (inserts refused until fixed), in Nest's log.
+            logger: new Logger('RedisReplayStore'),
+          }),
         }
       : {}),
     ...(overrides.clock ? { clock: overrides.clock } : {}),

@@ -4,6 +4,9 @@ import { type ChecklistStep, SignatureVerificationError } from './signature-veri
 export interface ReplayStoreHealth {
   readonly backend: string;
   readonly state: 'up' | 'down';
+  /** Why the store is down, as a stable code safe to show (e.g. `unreachable`, `maxmemory_policy_evicts`). */
+  readonly reason?: string;
+  /** Server-side detail for logs (never shown on the health endpoint). */
   readonly error?: string;
 }
 

@@ -30,12 +30,15 @@ export class AdcpSigningHealthIndicator {
       ...(report.reasons.length > 0 ? { reasons: [...report.reasons] } : {}),
       prime: report.prime,
       counterparties: report.counterparties,
-      // Backend and state only: a connection error's text stays in the logs.
+      // Backend, state and a stable reason code only: a connection error's text stays in the logs.
       ...(report.replay_store
         ? {
             replay_store: {
               backend: report.replay_store.backend,
               state: report.replay_store.state,
+              ...(isStableCode(report.replay_store.reason)
+                ? { reason: report.replay_store.reason }
+                : {}),
             },
           }
         : {}),
@@ -49,4 +52,9 @@ export class AdcpSigningHealthIndicator {
         return session.down(data);
     }
   }
+}
+
+/** A code such as `maxmemory_policy_evicts`; anything else a store puts there may be free text. */
+function isStableCode(value: unknown): value is string {
+  return typeof value === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(value);
 }

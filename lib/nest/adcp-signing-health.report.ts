@@ -114,8 +114,14 @@ export function buildHealthReport(input: HealthReportInput): AdcpSigningHealthRe
   const result = verdict(counterparties, input);
   if (input.replayStore?.state === 'down') {
     // Without its dedup check every signed request is refused (fail closed).
+    // The store's own stable code when it gives one (e.g. `maxmemory_policy_evicts`), never free text.
+    const code = input.replayStore.reason;
+    const why =
+      typeof code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(code) && code !== 'unreachable'
+        ? `refuses inserts (${code})`
+        : 'unreachable';
     result.reasons.unshift(
-      `replay store (${input.replayStore.backend}) unreachable: signed requests are refused`,
+      `replay store (${input.replayStore.backend}) ${why}: signed requests are refused`,
     );
     result.status = 'down';
   }

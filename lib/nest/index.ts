@@ -13,4 +13,5 @@ export * from './request-adapter.js';
 export * from './signature-required.exception.js';
 export * from './signed-request.decorator.js';
 export * from './signed-request.guard.js';
+export * from './signed-request.metadata.js';
 export * from './verified-signer.decorator.js';

@@ -21,7 +21,8 @@ export interface TargetUriOptions {
 
 /**
  * Whether the exact body bytes are available:
- * - `absent`: the request has no body (no `Content-Length` above 0 and no `Transfer-Encoding`);
+ * - `absent`: the request has no body: no `Content-Length` above 0 and no `Transfer-Encoding`, and on
+ *   HTTP/2 (where a body needs neither) nothing the platform parsed either;
  * - `present`: `req.rawBody` holds the bytes;
  * - `missing`: the request has a body but no `rawBody` (the app was not created with `rawBody: true`, or
  *   no parser that keeps raw bytes handled its content type);
@@ -88,7 +89,7 @@ export function adaptRequest(request: any, options: TargetUriOptions): AdaptedRe
 
   const url = `${scheme}://${authority}${pathAndQuery(requestTarget, absolute)}`;
   const rawBody: unknown = request.rawBody ?? node['rawBody' as keyof IncomingMessage];
-  const hasBody = declaresBody(headers);
+  const hasBody = declaresBody(headers) || parsedBodyWithoutLength(request, node, headers);
   let state: RawBodyState;
   let body: Uint8Array | undefined;
   if (Buffer.isBuffer(rawBody) && rawBody.length > 0) {
@@ -213,6 +214,26 @@ function pathAndQuery(target: string, absolute: RegExpExecArray | null): string 
   if (absolute !== null) return target.slice(absolute[0].length);
   if (target.startsWith('/')) return target;
   return `/${target}`;
+}
+
+/**
+ * HTTP/1.1 frames a body with `Content-Length` or `Transfer-Encoding` (RFC 9112 §6.3): without either,
+ * there is none. HTTP/2 sends it in DATA frames, and `content-length` is optional (RFC 9113 §8.1.1), so
+ * the headers may say nothing about a body that is there. Then a body the platform parsed
+ * (`request.body`, e.g. Fastify's built-in `text/plain` parser, which keeps no raw bytes) is the
+ * evidence: without it the request would be verified as bodiless while the handler reads a body that no
+ * signature covers.
+ */
+function parsedBodyWithoutLength(
+  request: { body?: unknown } | undefined,
+  node: IncomingMessage,
+  headers: Readonly<Record<string, HeaderValue>>,
+): boolean {
+  return (
+    node.httpVersionMajor >= 2 &&
+    headers['content-length'] === undefined &&
+    request?.body !== undefined
+  );
 }
 
 function declaresBody(headers: Readonly<Record<string, HeaderValue>>): boolean {

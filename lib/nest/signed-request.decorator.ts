@@ -28,9 +28,12 @@ const OPERATION_NAME = /^[a-z][a-z0-9_]*$/;
 const MODES: readonly SignedRequestMode[] = ['required', 'warn', 'supported'];
 
 /**
- * Verifies the AdCP request signature of every request to a controller or handler, with
+ * Verifies the AdCP request signature of every HTTP request to a controller or handler, with
  * {@link SignedRequestGuard}. On success the handler gets the signer through `@VerifiedSigner()`.
- * Handler options override controller options. Invalid options throw when the class is defined.
+ * Options merge per field: a handler's option overrides the controller's same option, and the
+ * controller's other options still apply (see `signedRequestOptionsOf`). Invalid options throw when
+ * the class is defined. HTTP routes only: the module refuses to start when it finds the decorator on a
+ * provider (a WebSocket gateway, a GraphQL resolver) or on a microservice message handler.
  */
 export function SignedRequest(
   options: SignedRequestOptions = {},

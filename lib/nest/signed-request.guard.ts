@@ -17,14 +17,13 @@ import type { VerifiedSigner } from '../core/verified-signer.interface.js';
 import {
   ADCP_SIGNING_LOGGER_CONTEXT,
   SIGNED_REQUEST_HANDLED,
-  SIGNED_REQUEST_METADATA,
   VERIFIED_SIGNER_PROPERTY,
 } from './adcp-signing.constants.js';
 import type { SignedRequestMode } from './adcp-signing.options.js';
 import { AdcpSigningService } from './adcp-signing.service.js';
 import { type AdaptedRequest, adaptRequest, isJsonMediaType } from './request-adapter.js';
 import { SignatureRequiredException, signatureChallenge } from './signature-required.exception.js';
-import type { SignedRequestOptions } from './signed-request.decorator.js';
+import { signedRequestOptionsOf } from './signed-request.metadata.js';
 
 const LIST_OF_MODE: Readonly<Record<SignedRequestMode, SigningListMode>> = {
   required: 'required_for',
@@ -55,17 +54,14 @@ export class SignedRequestGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    if (context.getType() !== 'http') return this.activateOutsideHttp(context);
     const http = context.switchToHttp();
     const request = http.getRequest();
     // The global guard and a route's @SignedRequest() guard both run: decide once (a second
     // verification would find its own nonce and answer "replayed").
     if (request[SIGNED_REQUEST_HANDLED] === true) return true;
 
-    const route = this.reflector.getAllAndOverride<SignedRequestOptions | undefined>(
-      SIGNED_REQUEST_METADATA,
-      [context.getHandler(), context.getClass()],
-    );
+    const route = signedRequestOptionsOf(this.reflector, context.getHandler(), context.getClass());
     const adapted = adaptRequest(request, this.signing.options);
     // Signature headers count only where signatures are verified: with `supported: false` they are
     // ignored (§c), and the request is handled like any unsigned one.
@@ -124,6 +120,29 @@ export class SignedRequestGuard implements CanActivate {
       case 'reject_unauthenticated':
         return this.throwUnauthenticated(outcome, context);
     }
+  }
+
+  /**
+   * A call that is not an HTTP request (a microservice message, a WebSocket event, a GraphQL resolver)
+   * carries no request signature. The global guard lets it through: the capability lists are about HTTP
+   * requests. A handler that asked for `@SignedRequest()` is refused instead (fail closed), with the
+   * reason logged: its author expects every call to be verified, and none can be. The module's start-up
+   * check (`SignedRequestRoutesValidator`) already refuses the decorator on providers and message
+   * handlers; this covers handlers it cannot see.
+   */
+  protected activateOutsideHttp(context: ExecutionContext): boolean {
+    if (
+      signedRequestOptionsOf(this.reflector, context.getHandler(), context.getClass()) === undefined
+    ) {
+      return true;
+    }
+    this.logger.error(
+      `refusing a ${JSON.stringify(context.getType())} call to ${context.getClass()?.name ?? '?'}.` +
+        `${context.getHandler()?.name ?? '?'}: it has @SignedRequest(), which verifies HTTP requests ` +
+        'only, and this call is not one (failing closed). Serve the handler over HTTP, or remove ' +
+        '@SignedRequest() and authenticate these calls another way.',
+    );
+    return false;
   }
 
   /**

@@ -121,6 +121,13 @@ export async function startLocalHttpsServer(
 ): Promise<LocalHttpsServer> {
   const protocol = options.protocol ?? 'https';
   const host = options.host ?? '127.0.0.1';
+  // The type says loopback, but a JavaScript caller or a cast can pass anything: a test server with a
+  // throwaway CA and routes the test controls must never listen on a reachable interface.
+  if (host !== '127.0.0.1' && host !== '::1') {
+    throw new RangeError(
+      `startLocalHttpsServer listens on loopback only ("127.0.0.1" or "::1"), got ${JSON.stringify(host)}`,
+    );
+  }
   const ca =
     protocol === 'https' && options.certificate === undefined
       ? (options.ca ?? createTestCertificateAuthority())

@@ -167,6 +167,19 @@ describe('buildHealthReport: every per-counterparty state', () => {
       status: 'down',
       reasons: ['replay store (redis) unreachable: signed requests are refused'],
     });
+    // The store's stable code says why (an evicting Redis is reachable); free text never gets there.
+    const withReason = (reason: string) =>
+      report({
+        jwks: [freshKeys],
+        revocation: [freshList],
+        replayStore: { backend: 'redis', state: 'down', reason },
+      }).reasons;
+    expect(withReason('maxmemory_policy_evicts')).toEqual([
+      'replay store (redis) refuses inserts (maxmemory_policy_evicts): signed requests are refused',
+    ]);
+    expect(withReason('connect ECONNREFUSED 10.0.0.7:6379')).toEqual([
+      'replay store (redis) unreachable: signed requests are refused',
+    ]);
     // A source without snapshot() that failed to load cannot say which counterparty it spares.
     expect(
       report({

@@ -220,6 +220,31 @@ describe('adaptRequest', () => {
     expect(adapted.input.url).toBe('http://other.example/adcp/create_media_buy?x=1');
   });
 
+  it('counts a parsed HTTP/2 body without content-length as a body (missing raw bytes), not as none', () => {
+    const fastify = (httpVersionMajor: number, body: unknown, length?: string) => ({
+      raw: {
+        ...expressRequest({
+          rawHeaders: [
+            ':authority',
+            'seller.example.com',
+            'content-type',
+            'text/plain',
+            ...(length === undefined ? [] : ['content-length', length]),
+          ],
+        }),
+        httpVersionMajor,
+      },
+      ...(body === undefined ? {} : { body }),
+    });
+    expect(adaptRequest(fastify(2, 'UNSIGNED BODY'), plain).rawBody).toBe('missing');
+    // Nothing parsed: no DATA frames, or none the platform read.
+    expect(adaptRequest(fastify(2, undefined), plain).rawBody).toBe('absent');
+    // HTTP/1.1 framing is in the headers: without Content-Length or Transfer-Encoding there is no body,
+    // whatever a middleware left in request.body.
+    expect(adaptRequest(fastify(1, {}), plain).rawBody).toBe('absent');
+    expect(adaptRequest(fastify(2, 'x', '1'), plain).rawBody).toBe('missing');
+  });
+
   it('prefers the HTTP/2 :authority pseudo-header', () => {
     const adapted = adaptRequest(
       expressRequest({

@@ -959,6 +959,26 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       expect(down.http).toBe(503);
       expect(down.adcp.replay_store).toEqual({ backend: 'shared-cache', state: 'down' });
       expect(down.raw).not.toContain('ECONNREFUSED');
+      // A stable reason code is shown; free text in its place is not.
+      store.answer = async () => ({
+        backend: 'shared-cache',
+        state: 'down',
+        reason: 'unreachable',
+      });
+      expect((await health()).adcp.replay_store).toEqual({
+        backend: 'shared-cache',
+        state: 'down',
+        reason: 'unreachable',
+      });
+      store.answer = async () => ({
+        backend: 'shared-cache',
+        state: 'down',
+        reason: 'connect ECONNREFUSED 10.1.2.3:6379',
+      });
+      expect((await health()).adcp.replay_store).toEqual({
+        backend: 'shared-cache',
+        state: 'down',
+      });
       store.answer = async () => {
         throw new Error('health probe crashed');
       };

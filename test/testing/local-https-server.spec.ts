@@ -123,4 +123,17 @@ describe('startLocalHttpsServer', () => {
     await server.close();
     await expect(pending).rejects.toThrow();
   });
+
+  it('refuses, at run time, to listen anywhere but loopback', async () => {
+    for (const host of ['0.0.0.0', '::', 'localhost', '192.0.2.1']) {
+      await expect(startLocalHttpsServer({ host: host as '127.0.0.1' })).rejects.toThrow(
+        new RangeError(
+          `startLocalHttpsServer listens on loopback only ("127.0.0.1" or "::1"), got "${host}"`,
+        ),
+      );
+    }
+    const v6 = await startLocalHttpsServer({ host: '::1' });
+    servers.push(v6);
+    expect(v6.url).toMatch(/^https:\/\/\[::1\]:\d+$/);
+  });
 });
