@@ -10,6 +10,15 @@ export interface ReplayStoreHealth {
   readonly error?: string;
 }
 
+/**
+ * The store's `reason` when it has the shape of a code (`maxmemory_policy_evicts`), else `undefined`:
+ * a custom store may put free text there, and only codes may reach a health endpoint.
+ */
+export function stableReplayStoreReason(health: ReplayStoreHealth): string | undefined {
+  const reason = health.reason;
+  return typeof reason === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(reason) ? reason : undefined;
+}
+
 /** The answer of the atomic step-12/13 check-and-insert. */
 export type ReplayInsertResult = 'ok' | 'replayed' | 'rate_abuse';
 

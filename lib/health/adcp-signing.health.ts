@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { stableReplayStoreReason } from '../core/replay-store.interface.js';
 import { AdcpSigningService } from '../nest/adcp-signing.service.js';
 
 /**
@@ -26,6 +27,9 @@ export class AdcpSigningHealthIndicator {
   ): Promise<HealthIndicatorResult<Key>> {
     const session = this.indicators.check(key);
     const report = await this.signing.healthReport();
+    const replayStoreReason = report.replay_store
+      ? stableReplayStoreReason(report.replay_store)
+      : undefined;
     const data = {
       ...(report.reasons.length > 0 ? { reasons: [...report.reasons] } : {}),
       prime: report.prime,
@@ -36,9 +40,7 @@ export class AdcpSigningHealthIndicator {
             replay_store: {
               backend: report.replay_store.backend,
               state: report.replay_store.state,
-              ...(isStableCode(report.replay_store.reason)
-                ? { reason: report.replay_store.reason }
-                : {}),
+              ...(replayStoreReason !== undefined ? { reason: replayStoreReason } : {}),
             },
           }
         : {}),
@@ -52,9 +54,4 @@ export class AdcpSigningHealthIndicator {
         return session.down(data);
     }
   }
-}
-
-/** A code such as `maxmemory_policy_evicts`; anything else a store puts there may be free text. */
-function isStableCode(value: unknown): value is string {
-  return typeof value === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(value);
 }

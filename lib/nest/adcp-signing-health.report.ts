@@ -1,4 +1,4 @@
-import type { ReplayStoreHealth } from '../core/replay-store.interface.js';
+import { type ReplayStoreHealth, stableReplayStoreReason } from '../core/replay-store.interface.js';
 import type { JwksCacheState, JwksCounterpartySnapshot } from '../network/remote-jwks.resolver.js';
 import type {
   RevocationCounterpartySnapshot,
@@ -115,11 +115,9 @@ export function buildHealthReport(input: HealthReportInput): AdcpSigningHealthRe
   if (input.replayStore?.state === 'down') {
     // Without its dedup check every signed request is refused (fail closed).
     // The store's own stable code when it gives one (e.g. `maxmemory_policy_evicts`), never free text.
-    const code = input.replayStore.reason;
+    const code = stableReplayStoreReason(input.replayStore);
     const why =
-      typeof code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(code) && code !== 'unreachable'
-        ? `refuses inserts (${code})`
-        : 'unreachable';
+      code !== undefined && code !== 'unreachable' ? `refuses inserts (${code})` : 'unreachable';
     result.reasons.unshift(
       `replay store (${input.replayStore.backend}) ${why}: signed requests are refused`,
     );

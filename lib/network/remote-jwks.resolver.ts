@@ -941,29 +941,19 @@ export class RemoteJwksResolver extends JwksResolver {
     if (this.stopped) return;
     // An emission that threw inside doRefresh() would turn a success into a failure, or skip the retry.
     try {
-      this.emitUnguarded(set, trigger, outcome, at, error);
+      this.events.next({
+        jwksUri: set.uri,
+        agentUrls: [...set.users].map((state) => state.config.agentUrl),
+        trigger,
+        outcome,
+        keyCount: set.keys?.length ?? 0,
+        at,
+        ...(set.keys !== undefined ? { expiresAt: set.expiresAtMs } : {}),
+        ...(error !== undefined ? { errorCode: error.code, errorMessage: error.message } : {}),
+      });
     } catch {
       // The event is lost; the refresh schedule is not.
     }
-  }
-
-  private emitUnguarded(
-    set: KeySetState,
-    trigger: JwksRefreshTrigger,
-    outcome: JwksRefreshEvent['outcome'],
-    at: number,
-    error?: SignatureVerificationError,
-  ): void {
-    this.events.next({
-      jwksUri: set.uri,
-      agentUrls: [...set.users].map((state) => state.config.agentUrl),
-      trigger,
-      outcome,
-      keyCount: set.keys?.length ?? 0,
-      at,
-      ...(set.keys !== undefined ? { expiresAt: set.expiresAtMs } : {}),
-      ...(error !== undefined ? { errorCode: error.code, errorMessage: error.message } : {}),
-    });
   }
 }
 
