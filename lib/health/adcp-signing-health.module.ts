@@ -4,7 +4,8 @@ import { AdcpSigningHealthIndicator } from './adcp-signing.health.js';
 
 /**
  * Provides {@link AdcpSigningHealthIndicator}. Import it next to `TerminusModule` and
- * `AdcpSigningModule.forRoot()` (which must be global, the default, or imported alongside).
+ * `AdcpSigningModule.forRoot()`, which must be global (the default): this module imports nothing that
+ * could reach a non-global instance's `AdcpSigningService`.
  */
 @Module({
   imports: [TerminusModule],

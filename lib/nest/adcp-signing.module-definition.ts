@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ADCP_SIGNING_MODULE_EXTRAS } from './adcp-signing.constants.js';
 import type { AdcpSigningModuleOptions } from './adcp-signing.options.js';
 import { SignedRequestGuard } from './signed-request.guard.js';
 
@@ -31,6 +32,11 @@ export const {
       providers: [
         ...(definition.providers ?? []),
         ...(extras.globalGuard ? [{ provide: APP_GUARD, useExisting: SignedRequestGuard }] : []),
+        // Only the two extras: `forRoot()` hands this callback its whole options object.
+        {
+          provide: ADCP_SIGNING_MODULE_EXTRAS,
+          useValue: { isGlobal: extras.isGlobal, globalGuard: extras.globalGuard },
+        },
       ],
     }),
   )

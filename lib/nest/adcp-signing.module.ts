@@ -18,6 +18,7 @@ import {
   AdcpSigningConfigurableModule,
 } from './adcp-signing.module-definition.js';
 import { AdcpSigningService } from './adcp-signing.service.js';
+import { AdcpSigningInstancesCheck } from './adcp-signing-instances.check.js';
 import { SignedRequestGuard } from './signed-request.guard.js';
 import { SignedRequestRoutesValidator } from './signed-request-routes.validator.js';
 
@@ -42,6 +43,7 @@ import { SignedRequestRoutesValidator } from './signed-request-routes.validator.
     AdcpSigningService,
     SignedRequestGuard,
     SignedRequestRoutesValidator,
+    AdcpSigningInstancesCheck,
   ],
   exports: [
     ADCP_SIGNING_MODULE_OPTIONS,

@@ -140,6 +140,59 @@ export interface ResolvedAdcpSigningOptions {
 const PRIME_POLICIES: readonly AdcpPrimePolicy[] = ['fail', 'degrade', 'lazy'];
 
 /**
+ * Every option name, per level: anything else is refused, never ignored. Each list is written as a
+ * `Record<keyof …, true>` so the compiler fails when an option is added to an interface and not here.
+ */
+const TOP_LEVEL_NAMES: Record<keyof AdcpSigningModuleOptions, true> = {
+  profile: true,
+  capability: true,
+  additionalOperationNames: true,
+  counterparties: true,
+  jwksResolver: true,
+  revocationChecker: true,
+  replayStore: true,
+  primePolicy: true,
+  publicOrigin: true,
+  trustForwardedProto: true,
+  fallbackCredential: true,
+  clock: true,
+  scheduler: true,
+  network: true,
+};
+const CAPABILITY_NAMES: Record<keyof RequestSigningCapability, true> = {
+  supported: true,
+  covers_content_digest: true,
+  supported_for: true,
+  warn_for: true,
+  required_for: true,
+  protocol_methods_supported_for: true,
+  protocol_methods_warn_for: true,
+  protocol_methods_required_for: true,
+};
+const NETWORK_NAMES: Record<keyof AdcpSigningNetworkOptions, true> = {
+  allowInsecureDevelopmentFetches: true,
+  extraCaCertificates: true,
+};
+const COUNTERPARTY_NAMES: Record<keyof CounterpartyConfig, true> = {
+  agentUrl: true,
+  jwksUri: true,
+  brandJsonUrl: true,
+  revocationListUrl: true,
+  revocationIssuer: true,
+  revocationJwksUri: true,
+  publishesNoRevocationList: true,
+};
+const OPTION_NAMES: Readonly<Record<string, readonly string[]>> = {
+  '': Object.keys(TOP_LEVEL_NAMES),
+  capability: Object.keys(CAPABILITY_NAMES),
+  network: Object.keys(NETWORK_NAMES),
+  counterparties: Object.keys(COUNTERPARTY_NAMES),
+};
+
+/** The module extras, which `forRoot()` strips but a `forRootAsync()` factory may return by mistake. */
+const EXTRA_NAMES = ['isGlobal', 'globalGuard'];
+
+/**
  * Validates module options and applies the spec's defaults. Throws {@link AdcpSigningConfigurationError}
  * whose `field` names the offending option (e.g. `capability.required_for`, `counterparties[1].jwksUri`).
  */
@@ -149,6 +202,7 @@ export function resolveAdcpSigningOptions(
   if (options === null || typeof options !== 'object') {
     throw new AdcpSigningConfigurationError('options', 'must be an object');
   }
+  rejectUnknownOptions(options);
   const profile = options.profile ?? '3.2';
   if (profile !== '3.2' && profile !== '3.1') {
     throw new AdcpSigningConfigurationError(
@@ -265,6 +319,51 @@ export function resolveAdcpSigningOptions(
   };
 }
 
+/**
+ * Refuses option names the module does not know. A misspelled option falls back to its default without a
+ * word, and some defaults are the opposite of what was asked: `capability.requiredFor` requires nothing,
+ * `replaystore` gives each instance its own nonce store (a replay to another instance is accepted).
+ * TypeScript catches these in a `forRoot({ … })` literal, but not in a `forRootAsync()` factory's result
+ * nor in options read from a configuration file.
+ */
+function rejectUnknownOptions(options: AdcpSigningModuleOptions): void {
+  const check = (value: unknown, level: string, field: string): void => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+    const known = OPTION_NAMES[level]!;
+    for (const name of Object.keys(value)) {
+      if (known.includes(name)) continue;
+      const path = field === '' ? name : `${field}.${name}`;
+      if (level === '' && EXTRA_NAMES.includes(name)) {
+        throw new AdcpSigningConfigurationError(
+          path,
+          'is a module extra, not an option: pass it to forRootAsync({ …, ' +
+            `${name} }) next to useFactory/useClass/useExisting, not in the options it returns`,
+        );
+      }
+      const close = known.find((candidate) => looseName(candidate) === looseName(name));
+      throw new AdcpSigningConfigurationError(
+        path,
+        close !== undefined
+          ? `is not an option (did you mean "${close}"?)`
+          : `is not an option (known: ${known.join(', ')})`,
+      );
+    }
+  };
+  check(options, '', '');
+  check(options.capability, 'capability', 'capability');
+  check(options.network, 'network', 'network');
+  if (Array.isArray(options.counterparties)) {
+    for (const [index, counterparty] of options.counterparties.entries()) {
+      check(counterparty, 'counterparties', `counterparties[${index}]`);
+    }
+  }
+}
+
+/** A name without case or separators: `requiredFor`, `RequiredFor` and `required_for` meet. */
+function looseName(name: string): string {
+  return name.toLowerCase().replace(/[_-]/g, '');
+}
+
 function resolveNetwork(
   network: AdcpSigningNetworkOptions | undefined,
 ): ResolvedAdcpSigningOptions['network'] {
@@ -284,7 +383,8 @@ function resolveNetwork(
   const list = cas === undefined ? [] : typeof cas === 'string' ? [cas] : cas;
   if (
     !Array.isArray(list) ||
-    list.some((pem) => typeof pem !== 'string' || !pem.includes('-----BEGIN'))
+    // The same test as the HTTP client's, so a key or other PEM fails here, named as this option.
+    list.some((pem) => typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----'))
   ) {
     throw new AdcpSigningConfigurationError(
       'network.extraCaCertificates',

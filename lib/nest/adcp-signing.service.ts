@@ -235,7 +235,10 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       );
     }
     if (policy === 'lazy') {
-      this.primeNow().catch((error: unknown) => this.primeFailed(error));
+      this.primeNow().catch((error: unknown) => {
+        // Shutdown aborts the fetches still in flight: that is no priming failure to alert on.
+        if (!this.released) this.primeFailed(error);
+      });
       return;
     }
     try {

@@ -57,9 +57,11 @@ export class SignedRequestGuard implements CanActivate {
     if (context.getType() !== 'http') return this.activateOutsideHttp(context);
     const http = context.switchToHttp();
     const request = http.getRequest();
-    // The global guard and a route's @SignedRequest() guard both run: decide once (a second
-    // verification would find its own nonce and answer "replayed").
-    if (request[SIGNED_REQUEST_HANDLED] === true) return true;
+    // The global guard and a route's @SignedRequest() guard both run: decide once per module instance (a
+    // second verification would find its own nonce and answer "replayed"). Another instance's decision
+    // does not count: a feature module's own AdcpSigningModule has its own lists and keys, and the
+    // app-wide guard deciding first would otherwise let unsigned or foreign-signed requests past them.
+    if (request[SIGNED_REQUEST_HANDLED] === this.signing) return true;
 
     const route = signedRequestOptionsOf(this.reflector, context.getHandler(), context.getClass());
     const adapted = adaptRequest(request, this.signing.options);
@@ -96,7 +98,7 @@ export class SignedRequestGuard implements CanActivate {
       parsedBody: request.body,
       fallbackAuthenticated: () => this.hasFallbackCredential(request, context),
     });
-    request[SIGNED_REQUEST_HANDLED] = true;
+    request[SIGNED_REQUEST_HANDLED] = this.signing;
 
     switch (outcome.action) {
       case 'accept':

@@ -131,6 +131,35 @@ describe('resolveAdcpSigningOptions', () => {
       'network.allowInsecureDevelopmentFetches',
     ],
     [{ ...instances, network: { extraCaCertificates: ['nope'] } }, 'network.extraCaCertificates'],
+    [
+      // A PEM that is no certificate: refused here, not later by the HTTP client under its own name.
+      {
+        counterparties: [{ agentUrl: 'https://b.example/a', jwksUri: J }],
+        network: {
+          extraCaCertificates: ['-----BEGIN PRIVATE KEY-----\nAA\n-----END PRIVATE KEY-----'],
+        },
+      },
+      'network.extraCaCertificates',
+    ],
+    // Unknown names are refused, not ignored (TypeScript does not check a forRootAsync factory's result).
+    [{ ...instances, replaystore: {} }, 'replaystore'],
+    [{ ...instances, globalGuard: false }, 'globalGuard'],
+    [
+      { ...instances, capability: { supported: true, requiredFor: ['create_media_buy'] } },
+      'capability.requiredFor',
+    ],
+    [
+      { ...instances, network: { allowInsecureDevelopmentFetch: true } },
+      'network.allowInsecureDevelopmentFetch',
+    ],
+    [
+      {
+        counterparties: [
+          { agentUrl: 'https://b.example/a', jwksUri: J, revocationJwksURI: 'https://g.example/j' },
+        ],
+      },
+      'counterparties[0].revocationJwksURI',
+    ],
   ];
   it.each(badOptions.map(([options, field]) => [field, options] as const))(
     'names the bad field: %s',
@@ -138,6 +167,18 @@ describe('resolveAdcpSigningOptions', () => {
       expect(fieldOf(options)).toBe(field);
     },
   );
+
+  it('suggests the option a misspelled name meant, and says where extras go', () => {
+    expect(() =>
+      resolveAdcpSigningOptions({
+        ...instances,
+        capability: { supported: true, requiredFor: ['create_media_buy'] },
+      } as AdcpSigningModuleOptions),
+    ).toThrow('capability.requiredFor: is not an option (did you mean "required_for"?)');
+    expect(() =>
+      resolveAdcpSigningOptions({ ...instances, isGlobal: false } as AdcpSigningModuleOptions),
+    ).toThrow(/isGlobal: is a module extra, not an option: pass it to forRootAsync/);
+  });
 
   it('allows http and loopback counterparties only in development mode', () => {
     const options = {

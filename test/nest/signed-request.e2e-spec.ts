@@ -1160,6 +1160,26 @@ describe('AdcpSigningModule.forRootAsync', () => {
     ).rejects.toThrow(/capability\.required_for: "tasks\/cancel" is not an AdCP operation name/);
   });
 
+  it.each(ADAPTERS)(
+    'stops the boot on an option name the factory misspells, which TypeScript lets through (%s)',
+    async (adapter) => {
+      const counterparty = new StaticCounterparty();
+      // Ignored, `requiredFor` would require nothing: the unsigned request below would be accepted.
+      await expect(
+        createTestApp(
+          adapter,
+          AdcpSigningModule.forRootAsync({
+            useFactory: () => ({
+              capability: { supported: true, requiredFor: ['create_media_buy'] },
+              jwksResolver: counterparty.resolver,
+              revocationChecker: counterparty.revocation,
+            }),
+          }),
+        ),
+      ).rejects.toThrow('capability.requiredFor: is not an option (did you mean "required_for"?)');
+    },
+  );
+
   describe('@SignedRequest({ operation }) names', () => {
     // A typo there is in no capability list, so the route would quietly accept unsigned requests.
     @Controller('typo')
