@@ -4,6 +4,7 @@
  * and prints where its signing key is, so a real client can sign requests.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,14 +38,13 @@ export async function createSampleApp(options: SampleAppOptions): Promise<INestA
       abortOnError: false,
       ...logger,
     });
-    // Fastify answers 415 to content types it has no parser for; this one keeps the raw bytes too.
-    app.useBodyParser(VENDOR_JSON, {}, (_request, body, done) => {
-      try {
-        done(null, JSON.parse(body.toString('utf8')));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
+    // Fastify answers 415 to content types it has no parser for; this one keeps the raw bytes too. It is
+    // Fastify's own JSON parser, as for application/json: a malformed or empty body is a 400 (a bare
+    // JSON.parse error would be a 500), and `__proto__` / `constructor.prototype` keys are refused.
+    const parseJson = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
+    app.useBodyParser<Server>(VENDOR_JSON, {}, (request, body, done) =>
+      parseJson(request, body.toString('utf8'), done),
+    );
     app.enableShutdownHooks();
     return app;
   }

@@ -40,7 +40,8 @@ export class InMemoryRevocationChecker extends RevocationChecker {
    * Holds `payload` as the current list governing `agentUrl`'s keys, as if fetched at `receivedAtMs`.
    * Setting a list again counts as a successful refresh, as in the remote checker: it never moves the
    * stale instant earlier. Timestamps are parsed as strictly as fetched lists are (RFC 3339 with an offset,
-   * `next_update` not before `updated`); anything else throws a `TypeError`.
+   * `next_update` not before `updated`) and `revoked_kids` / `revoked_jtis` must be arrays of strings;
+   * anything else throws a `TypeError`.
    */
   setList(agentUrl: string, payload: RevocationListPayload, receivedAtMs = this.clock.now()): void {
     // Strict, like the remote path: `Date.parse` takes free text and reads an offset-less timestamp in
@@ -50,6 +51,14 @@ export class InMemoryRevocationChecker extends RevocationChecker {
     const updatedMs = parseRfc3339(payload.updated);
     if (updatedMs === undefined) throw new TypeError('updated is not an RFC 3339 timestamp');
     if (nextUpdateMs < updatedMs) throw new TypeError('next_update is before updated');
+    // Checked like a fetched list's: `new Set("kid")` would hold the kid's characters and `new Set(null)`
+    // nothing, so a malformed list would be held as fresh while it revokes nothing (fail open).
+    if (!isStringArray(payload.revoked_kids)) {
+      throw new TypeError('revoked_kids is not an array of strings');
+    }
+    if (payload.revoked_jtis !== undefined && !isStringArray(payload.revoked_jtis)) {
+      throw new TypeError('revoked_jtis is not an array of strings');
+    }
     const previous = this.lists.get(agentUrl);
     const schedule = revocationScheduleAfterSuccess(
       receivedAtMs,
@@ -123,4 +132,8 @@ export class InMemoryRevocationChecker extends RevocationChecker {
     if (this.clock.now() >= list.staleAtMs) return 'stale';
     return (kind === 'kid' ? list.revokedKids : list.revokedJtis).has(id) ? 'revoked' : 'ok';
   }
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }

@@ -58,6 +58,7 @@ export function generateSigningKey(options: GenerateSigningKeyOptions = {}): Gen
 
 /** The public half of a private JWK, with the AdCP publication members. */
 export function publicJwkOf(privateJwk: AdcpJwk): AdcpJwk {
-  const { d: _d, key_ops: _ops, ...rest } = privateJwk;
+  // `_private_d_for_test_only` is where the conformance keys.json (which the signer accepts) keeps `d`.
+  const { d: _d, _private_d_for_test_only: _testD, key_ops: _ops, ...rest } = privateJwk;
   return { ...rest, key_ops: ['verify'] };
 }

@@ -17,8 +17,8 @@ export function hasRedisServer(): boolean {
 export interface LocalRedisServerOptions {
   /**
    * More `redis-server` arguments, e.g. `['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction']`.
-   * The loopback address, the port and the absence of persistence are appended after them, so they
-   * always win.
+   * The loopback address, the port, the absence of persistence and `--daemonize no` are appended after
+   * them, so they always win.
    */
   args?: readonly string[];
   /** The binary. Default `redis-server` from the PATH. */
@@ -105,6 +105,10 @@ export class LocalRedisServer {
         '--save',
         '',
         '--appendonly',
+        'no',
+        // A daemonizing server forks, and its parent (our child) exits at once: the start would fail
+        // while the forked server kept the port, with no process of ours left to stop it.
+        '--daemonize',
         'no',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },

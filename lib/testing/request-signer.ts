@@ -92,14 +92,25 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
     const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
     return key === undefined ? undefined : headers[key];
   };
+  // Header names are case-insensitive: a caller's `content-digest` or `signature` (from a recorded request,
+  // say) left beside ours would go out as a second field line, or joined into one value by `fetch`.
+  const replace = (name: string, value: string): void => {
+    for (const key of Object.keys(headers)) {
+      if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+    }
+    headers[name] = value;
+  };
   if (hasBody && lookup('content-type') === undefined) headers['Content-Type'] = 'application/json';
 
   const coverDigest = options.contentDigest ?? hasBody;
   if (coverDigest) {
-    headers['Content-Digest'] = computeContentDigestHeader(body ?? new Uint8Array(0), {
-      algorithm: options.digestAlgorithm ?? 'sha-256',
-      encoding: profile === '3.2' ? 'sf-binary' : 'base64url',
-    });
+    replace(
+      'Content-Digest',
+      computeContentDigestHeader(body ?? new Uint8Array(0), {
+        algorithm: options.digestAlgorithm ?? 'sha-256',
+        encoding: profile === '3.2' ? 'sf-binary' : 'base64url',
+      }),
+    );
   }
   const components = options.components ?? [
     '@method',
@@ -166,8 +177,8 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
   const encoded =
     profile === '3.2' ? signature.toString('base64') : signature.toString('base64url');
   const label = options.label ?? 'sig1';
-  headers['Signature-Input'] = `${label}=${signatureParams}`;
-  headers['Signature'] = `${label}=:${encoded}:`;
+  replace('Signature-Input', `${label}=${signatureParams}`);
+  replace('Signature', `${label}=:${encoded}:`);
 
   return {
     method: request.method,

@@ -83,6 +83,21 @@ describe('InMemoryRevocationChecker', () => {
     );
   });
 
+  it('refuses revoked_kids / revoked_jtis that are not arrays of strings (never a list that revokes nothing)', () => {
+    const checker = new InMemoryRevocationChecker({ clock: new ManualClock(NOW_MS) });
+    const fresh = list(NOW_MS, NOW_MS + 5 * MINUTE);
+    // A string would be held as the set of its characters, null or a missing member as no kid at all.
+    for (const revoked_kids of ['stolen-kid', null, undefined, [1]]) {
+      expect(() =>
+        checker.setList(AGENT, { ...fresh, revoked_kids } as unknown as typeof fresh),
+      ).toThrow('revoked_kids is not an array of strings');
+    }
+    expect(() =>
+      checker.setList(AGENT, { ...fresh, revoked_jtis: 'jti-1' } as unknown as typeof fresh),
+    ).toThrow('revoked_jtis is not an array of strings');
+    expect(checker.checkKey('stolen-kid', AGENT)).toBe('stale');
+  });
+
   it('parses timestamps strictly, whatever the server time zone, and refuses next_update before updated', () => {
     const checker = new InMemoryRevocationChecker({ clock: new ManualClock(NOW_MS) });
     // No offset: Date.parse would read it in the server's time zone (freshness would depend on TZ).

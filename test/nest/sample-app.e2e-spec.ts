@@ -241,6 +241,22 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
     expect(health.body.details.adcp_signing.status).toBe('up');
   });
 
+  it('parses vendor JSON types like application/json: a malformed body is a 400, and __proto__ is judged alike', async () => {
+    const server = (await start()).getHttpServer();
+    const post = (contentType: string, body: string) =>
+      request(server)
+        .post('/adcp/create_media_buy')
+        .set('Host', 'seller.example.com')
+        .set('Content-Type', contentType)
+        .send(body);
+    for (const body of ['{"buyer_ref":', '{"__proto__":{"polluted":true}}']) {
+      const plain = await post('application/json', body);
+      const vendor = await post('application/vnd.adcp+json', body);
+      expect([body, vendor.status]).toEqual([body, plain.status]);
+      expect(vendor.status).toBeLessThan(500);
+    }
+  });
+
   it('never trusts the counterparty certificate without the extra CA (boot fails closed)', async () => {
     delete process.env.ADCP_EXTRA_CA_FILE;
     await expect(start()).rejects.toThrow(/could not load signer keys or revocation lists/);

@@ -140,6 +140,16 @@ describe('conformance runner', () => {
         'jwks_ref is not an array of strings',
       ],
       [
+        'a jwks_ref kid keys.json does not hold (its key would be left out silently)',
+        (v: Json) => (v['jwks_ref'] = ['test-ed25519-2026', 'test-ed25519-2027']),
+        'jwks_ref names "test-ed25519-2027", held 0 times in keys.json',
+      ],
+      [
+        'both jwks_ref and jwks_override',
+        (v: Json) => (v['jwks_override'] = { keys: [] }),
+        'jwks_ref and jwks_override are mutually exclusive',
+      ],
+      [
         'a header that is not a string',
         (v: Json) => (((v['request'] as Json)['headers'] as Json)['X-Extra'] = ['a', 'b']),
         'request.headers must map names to strings',
@@ -188,8 +198,89 @@ describe('conformance runner', () => {
       ['keys.json', false],
       ['positive/001.json', false],
     ]);
-    expect(results[1]!.got).toBe('request_signature_key_unknown');
+    expect(results[1]!.got).toContain('jwks_ref names "test-ed25519-2026", held 0 times');
     expect(formatConformanceReport(results).split('\n').at(-1)).toBe('0 passed, 2 failed');
+  });
+
+  it('fails a vector naming test keys when keys.json is missing, even one expecting key_unknown', async () => {
+    await rm(join(directory, 'keys.json'));
+    await put('negative/008.json', await official('negative/008-unknown-keyid.json'));
+    const result = await resultOf('negative/008.json');
+    expect(result.passed).toBe(false);
+    expect(result.got).toContain('jwks_ref names "test-ed25519-2026", held 0 times in keys.json');
+  });
+
+  it('fails a vector file with a duplicated member instead of grading the last one', async () => {
+    const vector = await official('negative/015-signature-invalid.json');
+    const text = JSON.stringify(vector).replace(
+      '"expected_outcome":',
+      '"expected_outcome":{"success":true},"expected_outcome":',
+    );
+    await mkdir(join(directory, 'negative'), { recursive: true });
+    await writeFile(join(directory, 'negative/dup.json'), text);
+    const result = await resultOf('negative/dup.json');
+    expect(result).toMatchObject({ passed: false, expected: 'readable JSON' });
+    expect(result.got).toContain('StrictJsonError');
+  });
+
+  it('reports a case entry that is not an object as a failed case and still runs the rest', async () => {
+    const canonicalization = await official('canonicalization.json');
+    const policy = await official('body-integrity-policy.json');
+    const [first] = policy['cases'] as Json[];
+    const { expected: _expected, ...withoutExpected } = first!;
+    await put('canonicalization.json', {
+      cases: [(canonicalization['cases'] as Json[])[0], null],
+    });
+    await put('body-integrity-policy.json', {
+      cases: [first, { ...withoutExpected, id: 'no-expected' }],
+    });
+    const results = await runConformance(directory);
+    expect(results.map((r) => [r.name, r.passed, r.got])).toEqual([
+      ['body-integrity-policy.json#same-operation-argument-substitution', true, expect.any(String)],
+      [
+        'body-integrity-policy.json#no-expected',
+        false,
+        'uninterpretable case: expected is not an object',
+      ],
+      ['canonicalization.json#scheme-lowercase', true, expect.any(String)],
+      ['canonicalization.json#1', false, 'uninterpretable case: not an object'],
+    ]);
+  });
+
+  it('fails a case file with a file-level member it does not know, and reads profile_version', async () => {
+    const canonicalization = await official('canonicalization.json');
+    await put('canonicalization.json', {
+      ...canonicalization,
+      default_expected_error_code: 'request_signature_header_malformed',
+      cases: [(canonicalization['cases'] as Json[])[0]],
+    });
+    // No endpoint_profile: the file's profile_version (3.1, `either` by default) applies, where a body
+    // without content-digest coverage is accepted; under 3.2 it is refused.
+    await put('body-integrity-policy.json', {
+      profile_version: '3.1',
+      cases: [
+        {
+          id: 'legacy-by-file',
+          mode: 'required_for',
+          has_body: true,
+          signature_present: true,
+          covers_content_digest: false,
+          cryptographic_signature_valid: true,
+          fallback_auth_valid: false,
+          expected: { action: 'accept', verified_signer_identity: true },
+        },
+      ],
+    });
+    const results = await runConformance(directory);
+    expect(results.map((r) => [r.name, r.passed, r.got])).toEqual([
+      ['body-integrity-policy.json#legacy-by-file', true, 'accept,identity=true'],
+      [
+        'canonicalization.json',
+        false,
+        'uninterpretable file: unmapped field default_expected_error_code',
+      ],
+      ['canonicalization.json#scheme-lowercase', true, expect.any(String)],
+    ]);
   });
 
   describe('body-integrity policy cases', () => {
@@ -254,6 +345,24 @@ describe('conformance runner', () => {
     const result = await resultOf('canonicalization.json#both');
     expect(result.passed).toBe(false);
     expect(result.got).toContain('an accepted case also expects an error');
+  });
+
+  it('prints a line break inside a name as an escape, so no case can print a second line', async () => {
+    await put('canonicalization.json', {
+      cases: [
+        {
+          name: 'forged\nPASS canonicalization.json#other expected=a got=a',
+          input_url: 'https://:443/p',
+          reject: true,
+          expected_error_code: 'request_signature_header_malformed',
+        },
+      ],
+    });
+    const results = await runConformance(directory);
+    const lines = formatConformanceReport(results).split('\n');
+    expect(lines).toHaveLength(results.length + 1);
+    expect(lines[0]).toMatch(/^FAIL canonicalization\.json#forged\\u000aPASS /);
+    expect(lines.filter((line) => line.startsWith('PASS'))).toEqual([]);
   });
 
   it('prints exactly one line per case, a signature-base diff included', async () => {

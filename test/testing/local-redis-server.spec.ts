@@ -95,6 +95,21 @@ describe('LocalRedisServer', () => {
       }
     });
 
+    it('keeps its server in the foreground even when asked to daemonize (no orphan on the port)', async () => {
+      // A daemonizing redis-server forks and its parent exits: the start failed and the fork kept the port.
+      const server = await LocalRedisServer.start({ args: ['--daemonize', 'yes'] });
+      servers.push(server);
+      const pid = server.pid!;
+      const client = await connectFailFast(server);
+      try {
+        expect(await client.info('server')).toContain(`process_id:${pid}`);
+      } finally {
+        client.disconnect();
+      }
+      await server.stop();
+      expect(await disappears(pid)).toBe(true);
+    });
+
     it('kills its server when the Node process exits without stopping it', async () => {
       // Run outside Jest, whose sandboxed `process` never emits `exit`: the helper compiled to plain
       // JavaScript, in a Node process that starts a server and calls process.exit().

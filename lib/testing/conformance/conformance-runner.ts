@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { parseStrictJson } from '../../core/body/strict-json.parser.js';
 import { ManualClock } from '../../core/clock.js';
 import { InMemoryReplayStore } from '../../core/in-memory-replay.store.js';
 import { InMemoryRevocationChecker } from '../../core/in-memory-revocation.checker.js';
@@ -78,9 +79,9 @@ export async function runConformance(directory: string): Promise<ConformanceCase
   let keys: readonly AdcpJwk[] = [];
   if (files.includes(keysFile)) {
     try {
-      keys = readKeys(JSON.parse(await readFile(keysFile, 'utf8')));
+      keys = readKeys(await readJsonFile(keysFile));
     } catch (error) {
-      // Reported as a failed case; the vectors that name its keys then fail with key_unknown too.
+      // Reported as a failed case; the vectors that name its keys then fail as uninterpretable too.
       results.push({
         passed: false,
         name: 'keys.json',
@@ -94,7 +95,7 @@ export async function runConformance(directory: string): Promise<ConformanceCase
     const name = relative(directory, file);
     let document: unknown;
     try {
-      document = JSON.parse(await readFile(file, 'utf8'));
+      document = await readJsonFile(file);
     } catch (error) {
       results.push({ passed: false, name, expected: 'readable JSON', got: errorText(error) });
       continue;
@@ -102,12 +103,24 @@ export async function runConformance(directory: string): Promise<ConformanceCase
     if (isRequestVector(document)) {
       results.push(await runRequestVector(name, document, keys, directory));
     } else if (isCaseFile(document) && isCanonicalizationCase(document.cases[0])) {
-      for (const testCase of document.cases as CanonicalizationCase[]) {
-        results.push(runCanonicalizationCase(name, testCase));
-      }
+      results.push(...caseFileProblems(name, document, CANONICALIZATION_FILE_FIELDS));
+      document.cases.forEach((testCase, index) => {
+        results.push(
+          isObject(testCase)
+            ? runCanonicalizationCase(name, testCase as unknown as CanonicalizationCase)
+            : notACase(name, index),
+        );
+      });
     } else if (isCaseFile(document) && isPolicyCase(document.cases[0])) {
-      for (const testCase of document.cases as PolicyCase[])
-        results.push(runPolicyCase(name, testCase));
+      results.push(...caseFileProblems(name, document, POLICY_FILE_FIELDS));
+      const fileProfile = (document as { profile_version?: unknown }).profile_version;
+      document.cases.forEach((testCase, index) => {
+        results.push(
+          isObject(testCase)
+            ? runPolicyCase(name, testCase as unknown as PolicyCase, fileProfile)
+            : notACase(name, index),
+        );
+      });
     } else {
       results.push({
         passed: false,
@@ -125,12 +138,24 @@ export function formatConformanceReport(results: readonly ConformanceCaseResult[
   // One line per case: a note (only shown on failure) is JSON-quoted onto the same line.
   const lines = results.map(
     (r) =>
-      `${r.passed ? 'PASS' : 'FAIL'} ${r.name} expected=${r.expected} got=${r.got}` +
-      (r.note && !r.passed ? ` note=${JSON.stringify(r.note)}` : ''),
+      `${r.passed ? 'PASS' : 'FAIL'} ${oneLine(r.name)} expected=${oneLine(r.expected)} got=${oneLine(r.got)}` +
+      (r.note && !r.passed ? ` note=${oneLine(JSON.stringify(r.note))}` : ''),
   );
   const passed = results.filter((r) => r.passed).length;
   lines.push(`${passed} passed, ${results.length - passed} failed`);
   return lines.join('\n');
+}
+
+/**
+ * Names, codes and URLs come from the vector files: a line break in one would split its case over two
+ * lines, and could print a `PASS` line for a case that failed. Control and line-separator characters are
+ * written as `\\uXXXX` escapes instead.
+ */
+function oneLine(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 async function runRequestVector(
@@ -139,7 +164,7 @@ async function runRequestVector(
   keys: readonly AdcpJwk[],
   directory: string,
 ): Promise<ConformanceCaseResult> {
-  const problems = requestVectorProblems(vector);
+  const problems = requestVectorProblems(vector, keys);
   const expected = describeExpectedOutcome(vector.expected_outcome);
   if (problems.length > 0) {
     // A field the harness cannot apply or grade must never let a case pass unnoticed.
@@ -332,7 +357,7 @@ const REPLAY_ENTRY_FIELDS = new Set(['keyid', 'nonce', 'ttl_seconds']);
  * Why the harness cannot run or grade `vector` faithfully: unknown fields at any level it reads, and
  * values of the wrong type. Empty when the vector is fully understood.
  */
-function requestVectorProblems(vector: RequestVector): string[] {
+function requestVectorProblems(vector: RequestVector, keys: readonly AdcpJwk[]): string[] {
   const problems: string[] = [];
   const unknown = (value: unknown, allowed: ReadonlySet<string>, path: string) => {
     if (!isObject(value)) {
@@ -398,6 +423,19 @@ function requestVectorProblems(vector: RequestVector): string[] {
   ) {
     problems.push('jwks_ref is not an array of strings');
   }
+  if (Array.isArray(vector.jwks_ref) && vector.jwks_override === undefined) {
+    // A kid keys.json does not hold (or a missing keys.json) would leave the vector's key out silently:
+    // a vector expecting request_signature_key_unknown would then pass without its set-up.
+    for (const kid of vector.jwks_ref) {
+      const held = keys.filter((key) => key.kid === kid).length;
+      if (held !== 1) {
+        problems.push(`jwks_ref names ${JSON.stringify(kid)}, held ${held} times in keys.json`);
+      }
+    }
+  }
+  if (vector.jwks_ref !== undefined && vector.jwks_override !== undefined) {
+    problems.push('jwks_ref and jwks_override are mutually exclusive');
+  }
   if (vector.jwks_override !== undefined) {
     unknown(vector.jwks_override, JWKS_OVERRIDE_FIELDS, 'jwks_override');
     if (!Array.isArray(vector.jwks_override?.keys))
@@ -448,6 +486,59 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * A vector file as strict JSON: `JSON.parse` keeps the last of two equal keys, so a file holding two
+ * `expected_outcome` members would be graded on one of them without a word.
+ */
+async function readJsonFile(file: string): Promise<unknown> {
+  return parseStrictJson(await readFile(file), { maxBytes: Number.MAX_SAFE_INTEGER });
+}
+
+/** Top-level members of a case file besides `cases`; `profile_version` is its cases' default profile. */
+const CANONICALIZATION_FILE_FIELDS = new Set([
+  'cases',
+  '$comment',
+  'description',
+  'spec_reference',
+  'version',
+]);
+const POLICY_FILE_FIELDS = new Set([
+  'cases',
+  '$comment',
+  'description',
+  'spec_reference',
+  'profile_version',
+]);
+
+/** A failed result for a case file with members the harness would otherwise ignore silently. */
+function caseFileProblems(
+  name: string,
+  document: object,
+  allowed: ReadonlySet<string>,
+): ConformanceCaseResult[] {
+  const unmapped = Object.keys(document).filter((field) => !allowed.has(field));
+  return unmapped.length === 0
+    ? []
+    : [
+        {
+          passed: false,
+          name,
+          expected: 'known file-level fields',
+          got: `uninterpretable file: unmapped field ${unmapped.join(', ')}`,
+        },
+      ];
+}
+
+/** A case entry that is no object (`null`, a string…): a failed case, not a crash of the whole run. */
+function notACase(file: string, index: number): ConformanceCaseResult {
+  return {
+    passed: false,
+    name: `${file}#${index}`,
+    expected: 'a case object',
+    got: 'uninterpretable case: not an object',
+  };
 }
 
 /** The test keys of `keys.json`: `{ keys: [...] }` with an object per key. */
@@ -580,9 +671,21 @@ const MAPPED_POLICY_FIELDS = new Set([
   'webhook_authentication_present',
 ]);
 
-function runPolicyCase(file: string, testCase: PolicyCase): ConformanceCaseResult {
+function runPolicyCase(
+  file: string,
+  testCase: PolicyCase,
+  fileProfile: unknown,
+): ConformanceCaseResult {
   const name = `${file}#${testCase.id}`;
   const exp = testCase.expected;
+  if (!isObject(exp)) {
+    return {
+      passed: false,
+      name,
+      expected: 'an expected decision',
+      got: 'uninterpretable case: expected is not an object',
+    };
+  }
   const expected = describeDecision(
     exp.action,
     exp.error_code,
@@ -595,16 +698,14 @@ function runPolicyCase(file: string, testCase: PolicyCase): ConformanceCaseResul
   if (unmapped.length > 0) {
     return { passed: false, name, expected, got: `unmapped fields: ${unmapped.join(', ')}` };
   }
-  const problems = policyCaseProblems(testCase);
+  const profile = testCase.endpoint_profile ?? fileProfile;
+  const problems = policyCaseProblems({ ...testCase, endpoint_profile: profile as string });
   if (problems.length > 0) {
     return { passed: false, name, expected, got: `uninterpretable case: ${problems.join('; ')}` };
   }
   const facts: PostParseFacts = {
     // AdCP 3.0 and 3.1 share the legacy wire profile (as for request vectors, see profileOf).
-    endpointProfile:
-      testCase.endpoint_profile === undefined || testCase.endpoint_profile === '3.2'
-        ? '3.2'
-        : '3.1',
+    endpointProfile: profile === undefined || profile === '3.2' ? '3.2' : '3.1',
     legacyDigestPolicy: testCase.legacy_digest_policy as PostParseFacts['legacyDigestPolicy'],
     mode: testCase.mode as SigningListMode | undefined,
     hasBody: testCase.has_body === true,
