@@ -299,6 +299,19 @@ export function resolveAdcpSigningOptions(
       'a jwksResolver instance needs a revocationChecker instance too (or configure counterparties)',
     );
   }
+  if (options.jwksResolver !== undefined && options.revocationChecker !== undefined) {
+    // Both sources given: nothing is built from `counterparties` or `network`. Refused rather than
+    // ignored, as an unknown option name is: whoever set them expects them to take effect.
+    for (const field of ['counterparties', 'network'] as const) {
+      if (options[field] !== undefined) {
+        throw new AdcpSigningConfigurationError(
+          field,
+          'is unused when both jwksResolver and revocationChecker instances are given (they replace ' +
+            'the fetchers it configures); drop it, or drop one of the instances',
+        );
+      }
+    }
+  }
 
   return {
     profile,

@@ -160,6 +160,12 @@ describe('resolveAdcpSigningOptions', () => {
       },
       'counterparties[0].revocationJwksURI',
     ],
+    // Both sources given: nothing would be built from these, so setting them is a mistake.
+    [
+      { ...instances, counterparties: [{ agentUrl: 'https://b.example/a', jwksUri: J }] },
+      'counterparties',
+    ],
+    [{ ...instances, network: { allowInsecureDevelopmentFetches: true } }, 'network'],
   ];
   it.each(badOptions.map(([options, field]) => [field, options] as const))(
     'names the bad field: %s',

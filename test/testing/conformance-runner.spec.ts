@@ -377,3 +377,21 @@ describe('conformance runner', () => {
     );
   });
 });
+
+describe('signing_profile_version', () => {
+  it.each([
+    ['3.1', true],
+    ['3.1.0', true],
+    ['3.0-rc.2', true],
+    // Not AdCP 3.1: a prefix test would read these as the legacy profile and run the vector.
+    ['3.10', false],
+    ['3.1x', false],
+  ])('%s is read as the legacy profile: %s', async (declared, legacy) => {
+    const vector = await official('positive/001-basic-post.json');
+    vector['signing_profile_version'] = declared;
+    await put('positive/001.json', vector);
+    const result = await resultOf('positive/001.json');
+    if (legacy) expect([result.passed, result.got]).toEqual([true, 'success']);
+    else expect(result.got).toMatch(/unsupported signing_profile_version/);
+  });
+});

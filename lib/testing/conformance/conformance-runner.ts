@@ -798,8 +798,11 @@ function describeDecision(
 function profileOf(vector: RequestVector, name: string, _directory: string): SigningProfileVersion {
   const declared = vector.signing_profile_version;
   if (declared !== undefined) {
-    if (declared.startsWith('3.2')) return '3.2';
-    if (declared.startsWith('3.0') || declared.startsWith('3.1')) return '3.1';
+    // A release number, `3.2` or `3.2.0-beta.5`: its minor version ends at a dot, a dash or the end
+    // (a prefix test would read `3.10` as 3.1).
+    const minor = /^3\.(\d+)(?:[.-]|$)/.exec(declared)?.[1];
+    if (minor === '2') return '3.2';
+    if (minor === '0' || minor === '1') return '3.1';
     throw new Error(`unsupported signing_profile_version ${declared}`);
   }
   // Root positive/ and negative/ fixtures are 3.1 (§k); profile-3.2/ holds 3.2 ones.
