@@ -226,6 +226,23 @@ describe('resolveRequestTargets', () => {
     expect(resolveRequestTargets('/mcp', [])).toEqual([{}]);
     expect(resolveRequestTargets('/adcp/sync_creatives', [call('x')])).toEqual([
       { operation: 'sync_creatives' },
+      { operation: 'x' },
+    ]);
+  });
+
+  it('keeps the calls a body names under an /adcp/ path (a JSON-RPC endpoint at /adcp/mcp)', () => {
+    const call = { method: 'tools/call', params: { name: 'create_media_buy' } };
+    expect(resolveRequestTargets('/adcp/mcp', call)).toEqual([
+      { operation: 'mcp' },
+      { operation: 'create_media_buy' },
+    ]);
+    expect(resolveRequestTargets('/adcp/a2a', [{ method: 'tasks/cancel' }])).toEqual([
+      { operation: 'a2a' },
+      { protocolMethod: 'tasks/cancel' },
+    ]);
+    // A REST payload names no call: the route's operation alone.
+    expect(resolveRequestTargets('/adcp/create_media_buy', { plan_id: 'p' })).toEqual([
+      { operation: 'create_media_buy' },
     ]);
   });
 });

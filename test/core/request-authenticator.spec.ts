@@ -112,6 +112,39 @@ describe('RequestAuthenticator and hostile parsed bodies', () => {
   });
 });
 
+describe('RequestAuthenticator and a JSON-RPC endpoint mounted under /adcp/', () => {
+  const rpc = (path: string, body: string): SignedRequestInput => ({
+    method: 'POST',
+    url: `https://seller.example${path}`,
+    headers: { host: 'seller.example', 'content-type': 'application/json' },
+    body: Buffer.from(body),
+  });
+
+  it.each(['/adcp/mcp', '/adcp/a2a', '/v1/adcp/mcp/'])(
+    'an unsigned tools/call of a required operation at %s is refused',
+    async (path) => {
+      const body =
+        '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_media_buy"}}';
+      expect(await authenticator().authenticate(rpc(path, body))).toMatchObject({
+        action: 'reject',
+        errorCode: 'request_signature_required',
+        target: { operation: 'create_media_buy' },
+      });
+    },
+  );
+
+  it('a required protocol method in a batch at /adcp/mcp is refused; a REST body is not a call', async () => {
+    const batch = '[{"jsonrpc":"2.0","id":1,"method":"tasks/cancel","params":{}}]';
+    expect(await authenticator().authenticate(rpc('/adcp/mcp', batch))).toMatchObject({
+      action: 'reject',
+      target: { protocolMethod: 'tasks/cancel' },
+    });
+    expect(
+      await authenticator().authenticate(rpc('/adcp/get_products', '{"brief":"x"}')),
+    ).toMatchObject({ action: 'accept', target: { operation: 'get_products' } });
+  });
+});
+
 describe('RequestAuthenticator and the fallback credential', () => {
   it('asks for it only when the list policy needs the answer', async () => {
     const auth = authenticator();

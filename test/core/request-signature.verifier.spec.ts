@@ -409,6 +409,18 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
     expect(error).toMatchObject({ code: 'request_signature_rate_abuse', failedStep: '9a' });
   });
 
+  it('an insert refused for the cap (another node filled it after 9a) is rate_abuse at 13 (§g)', async () => {
+    const store = new InMemoryReplayStore();
+    // 9a read the count just below the cap; the atomic insert then finds it full.
+    store.isCapReached = () => false;
+    store.checkAndInsert = () => 'rate_abuse';
+    const { verifier } = makeVerifier({ keys: [key.publicJwk], replayStore: store });
+    expect(await verifier.verify(toInput(sign())).catch((e: unknown) => e)).toMatchObject({
+      code: 'request_signature_rate_abuse',
+      failedStep: 13,
+    });
+  });
+
   it('an invalid signature does not consume the nonce', async () => {
     const { verifier } = makeVerifier({ keys: [key.publicJwk] });
     const input = toInput(sign());
@@ -529,6 +541,52 @@ describe('RequestSignatureVerifier checklist order and codes', () => {
       headers: { ...input.headers, ':authority': 'SELLER.example.com:443' },
     };
     await expect(verifier.verify(agreeing)).resolves.toBeDefined();
+  });
+
+  it(':authority matching the target does not excuse a Host that differs from it (§b.3)', async () => {
+    const { verifier } = makeVerifier({ keys: [key.publicJwk] });
+    const input = toInput(sign());
+    // The pseudo-header alone would pass the target check: only the :authority = Host rule refuses this.
+    const hostDiffers = {
+      ...input,
+      headers: { ...input.headers, ':authority': 'seller.example.com', host: 'other.example.com' },
+    };
+    expect(await verifier.verify(hostDiffers).catch((e: unknown) => e)).toMatchObject({
+      code: 'request_target_uri_malformed',
+      failedStep: 10,
+    });
+  });
+
+  it('a Host received on two lines is refused, even when both name the target', async () => {
+    const { verifier } = makeVerifier({ keys: [key.publicJwk] });
+    const input = toInput(sign());
+    const twoHosts = {
+      ...input,
+      headers: { ...input.headers, host: ['seller.example.com', 'seller.example.com'] },
+    };
+    expect(await verifier.verify(twoHosts).catch((e: unknown) => e)).toMatchObject({
+      code: 'request_target_uri_malformed',
+      failedStep: 10,
+    });
+  });
+
+  it('3.2: a raw U-label host is refused, never re-normalized into the signed A-label (§b.1)', async () => {
+    const { verifier } = makeVerifier({ keys: [key.publicJwk] });
+    const aLabel = 'https://xn--bcher-kva.example/adcp/create_media_buy';
+    const input = toInput(
+      signRequest({ method: 'POST', url: aLabel, body: BODY }, { privateJwk: key.privateJwk, now }),
+    );
+    const variants = [
+      { ...input, url: 'https://b\u00fccher.example/adcp/create_media_buy' },
+      { ...input, headers: { ...input.headers, host: 'b\u00fccher.example' } },
+    ];
+    for (const variant of variants) {
+      expect(await verifier.verify(variant).catch((e: unknown) => e)).toMatchObject({
+        code: 'request_target_uri_malformed',
+        failedStep: 10,
+      });
+    }
+    await expect(verifier.verify(input)).resolves.toBeDefined();
   });
 
   it('a resolver failure that is not typed maps to jwks_unavailable', async () => {

@@ -259,4 +259,20 @@ describe('3.1: only a raw non-ASCII host is a step-1 failure (§b.2 [gap])', () 
       });
     }
   });
+
+  it('a non-ASCII port (in the URL or in Host) is an invalid port (step 10), not a raw host', async () => {
+    const { verifier } = makeVerifier({ keys: [key.publicJwk], profile: '3.1' });
+    const input = toInput(signedFor(URL));
+    const arabicFour = '\u0664';
+    const variants = [
+      { ...input, url: URL.replace('seller.example.com', `seller.example.com:8${arabicFour}`) },
+      { ...input, headers: { ...input.headers, host: `seller.example.com:8${arabicFour}` } },
+    ];
+    for (const variant of variants) {
+      expect(await outcome(verifier.verify(variant))).toMatchObject({
+        code: 'request_target_uri_malformed',
+        step: 10,
+      });
+    }
+  });
 });

@@ -393,6 +393,12 @@ describe('hasRawNonAsciiHost / hasRawNonAsciiAuthority', () => {
     ['https://xn--bcher-kva.example/p', false],
     ['not a url ü', false],
     ['https:bücher', false],
+    // The port is not the host: a non-ASCII digit there is an invalid port (step 10), not a U-label.
+    ['https://example.com:8\u0664/p', false],
+    ['https://bücher.example:8443/p', true],
+    ['https://[::1]:8\u0664/p', false],
+    ['https://[::\u0664]/p', true],
+    ['https://[::1\u0664/p', true],
   ])('%s → %s', (url, expected) => {
     expect(hasRawNonAsciiHost(url)).toBe(expected);
   });
@@ -401,6 +407,9 @@ describe('hasRawNonAsciiHost / hasRawNonAsciiAuthority', () => {
     expect(hasRawNonAsciiAuthority('bücher.example')).toBe(true);
     expect(hasRawNonAsciiAuthority('b\u00c3\u00bccher.example')).toBe(true); // latin1-decoded UTF-8
     expect(hasRawNonAsciiAuthority('xn--bcher-kva.example:8443')).toBe(false);
+    expect(hasRawNonAsciiAuthority('example.com:8\u0664')).toBe(false);
+    expect(hasRawNonAsciiAuthority('bücher.example:8443')).toBe(true);
+    expect(hasRawNonAsciiAuthority('[::1]:8\u0664')).toBe(false);
     expect(hasRawNonAsciiHost(7 as unknown as string)).toBe(false);
   });
 });

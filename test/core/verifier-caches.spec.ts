@@ -25,6 +25,33 @@ describe('CanonicalTargetCache', () => {
     expect(cache.authority('Seller.Example.COM:443', 'http')).toBe('seller.example.com:443');
   });
 
+  it('keeps apart inputs that canonicalize differently, however alike (one entry per exact input)', () => {
+    const cache = new CanonicalTargetCache();
+    // Case matters in the path and query, and an escape of a reserved character is not its character.
+    const urls = [
+      'https://seller.example.com/adcp/create_media_buy',
+      'https://seller.example.com/ADCP/create_media_buy',
+      'https://seller.example.com/adcp/create_media_buy?x=%2F',
+      'https://seller.example.com/adcp/create_media_buy?x=/',
+      'https://seller.example.com/adcp/create_media_buy?X=%2f',
+      'https://seller.example.com:8443/adcp/create_media_buy',
+      'http://seller.example.com/adcp/create_media_buy',
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const url of urls) expect(cache.targetUri(url)).toEqual(canonicalizeTargetUri(url));
+    }
+    for (let round = 0; round < 2; round++) {
+      for (const [value, scheme, expected] of [
+        ['seller.example.com:443', 'https', 'seller.example.com'],
+        ['seller.example.com:443', 'http', 'seller.example.com:443'],
+        ['Seller.example.com:8443', 'https', 'seller.example.com:8443'],
+        ['seller.example.com:80', 'http', 'seller.example.com'],
+      ] as const) {
+        expect(cache.authority(value, scheme)).toBe(expected);
+      }
+    }
+  });
+
   it('never remembers a failure: each call throws its own typed error', () => {
     const cache = new CanonicalTargetCache();
     const errors = [0, 1].map(() => {

@@ -22,12 +22,25 @@ export function resolveRequestTarget(path: string, body: unknown): RequestTarget
 /**
  * Every target a request may invoke: one per element of a JSON-RPC batch, else one. The caller applies
  * the strictest list among them, so a required call cannot hide behind a harmless one in the same batch.
+ *
+ * A path under `/adcp/` does not make the body irrelevant: a JSON-RPC endpoint mounted at `/adcp/mcp` or
+ * `/adcp/a2a` reads as the "operation" `mcp`, listed nowhere, while its handler dispatches the body's
+ * `tools/call`. So the calls the body names are candidates too, after the route's operation.
  */
 export function resolveRequestTargets(path: string, body: unknown): RequestTarget[] {
   const operation = routeOperationOf(path);
-  if (operation !== undefined) return [{ operation }];
-  if (!Array.isArray(body)) return [bodyTargetOf(body)];
-  return body.length === 0 ? [{}] : body.map(bodyTargetOf);
+  const calls = !Array.isArray(body)
+    ? [bodyTargetOf(body)]
+    : body.length === 0
+      ? [{}]
+      : body.map(bodyTargetOf);
+  if (operation === undefined) return calls;
+  const targets: RequestTarget[] = [{ operation }];
+  // A loop, not push(...spread): a batch of 100,000 calls must not overflow the stack.
+  for (const call of calls) {
+    if (call.operation !== undefined || call.protocolMethod !== undefined) targets.push(call);
+  }
+  return targets;
 }
 
 /**

@@ -286,7 +286,9 @@ export function canonicalizeAuthority(authority: string, scheme: 'http' | 'https
 /**
  * True when the host part of `url`'s authority holds raw (not ToASCII-normalized) non-ASCII characters.
  * Lets a verifier reject that case with its profile's code before canonicalizing (spec §b.2 [gap]:
- * `request_signature_header_malformed` on 3.1, `request_target_uri_malformed` on 3.2). Never throws.
+ * `request_signature_header_malformed` on 3.1, `request_target_uri_malformed` on 3.2). Userinfo and port
+ * are not the host: non-ASCII there is an ordinary malformed URI, refused by the canonicalizer. Never
+ * throws.
  */
 export function hasRawNonAsciiHost(url: string): boolean {
   if (typeof url !== 'string') return false;
@@ -307,12 +309,32 @@ export function hasRawNonAsciiHost(url: string): boolean {
     if (c === 0x40) hostStart = end + 1;
     end++;
   }
-  return hasNonAscii(url, hostStart, end);
+  return hasNonAscii(url, hostStart, hostEndOf(url, hostStart, end));
 }
 
-/** True when a `Host` / `:authority` value holds raw non-ASCII characters (see {@link hasRawNonAsciiHost}). */
+/**
+ * True when the host of a `Host` / `:authority` value (`host[:port]`) holds raw non-ASCII characters
+ * (see {@link hasRawNonAsciiHost}).
+ */
 export function hasRawNonAsciiAuthority(authority: string): boolean {
-  return typeof authority === 'string' && hasNonAscii(authority, 0, authority.length);
+  return (
+    typeof authority === 'string' &&
+    hasNonAscii(authority, 0, hostEndOf(authority, 0, authority.length))
+  );
+}
+
+/**
+ * Where the host of `host[:port]` in `[start, end)` ends: at the `:` after an IP literal's `]`, else at
+ * the first `:`. An unclosed `[` leaves the whole range to the host.
+ */
+function hostEndOf(s: string, start: number, end: number): number {
+  let from = start;
+  if (charCodeAt.call(s, start) === 0x5b) {
+    from = indexOf.call(s, ']', start);
+    if (from === -1 || from >= end) return end;
+  }
+  const colon = indexOf.call(s, ':', from);
+  return colon === -1 || colon > end ? end : colon;
 }
 
 // ---------------------------------------------------------------------------------------------------
