@@ -11,7 +11,6 @@ import {
   type SigningListMode,
 } from '../../lib/core/policy/request-signing-capability.js';
 import {
-  resolveRequestTarget,
   resolveRequestTargets,
   routeOperationOf,
 } from '../../lib/core/policy/request-target.resolver.js';
@@ -302,50 +301,55 @@ describe('readBodyLikeTheApplication', () => {
   });
 });
 
-describe('resolveRequestTarget', () => {
+describe('resolveRequestTargets on a single call', () => {
+  const targetOf = (path: string, body: unknown) => {
+    const targets = resolveRequestTargets(path, body);
+    expect(targets).toHaveLength(1);
+    return targets[0];
+  };
   it('takes the operation from an /adcp/<op> path', () => {
-    expect(resolveRequestTarget('/adcp/create_media_buy?x=1', undefined)).toEqual({
+    expect(targetOf('/adcp/create_media_buy?x=1', undefined)).toEqual({
       operation: 'create_media_buy',
     });
   });
   it('takes a protocol method from a JSON-RPC body, and params.name for tools/call', () => {
-    expect(resolveRequestTarget('/mcp', { jsonrpc: '2.0', method: 'tasks/cancel' })).toEqual({
+    expect(targetOf('/mcp', { jsonrpc: '2.0', method: 'tasks/cancel' })).toEqual({
       protocolMethod: 'tasks/cancel',
     });
     expect(
-      resolveRequestTarget('/mcp', { method: 'tools/call', params: { name: 'create_media_buy' } }),
+      targetOf('/mcp', { method: 'tools/call', params: { name: 'create_media_buy' } }),
     ).toEqual({ operation: 'create_media_buy' });
-    expect(resolveRequestTarget('/mcp', { method: 'tools/call', params: {} })).toEqual({});
-    expect(resolveRequestTarget('/mcp', [1, 2])).toEqual({});
+    expect(targetOf('/mcp', { method: 'tools/call', params: {} })).toEqual({});
+    expect(resolveRequestTargets('/mcp', [1, 2])).toEqual([{}, {}]);
   });
   it('reads a name wrapped in single-element arrays, as loose comparison and indexing do', () => {
     expect(
-      resolveRequestTarget('/mcp', {
+      targetOf('/mcp', {
         method: 'tools/call',
         params: { name: ['create_media_buy'] },
       }),
     ).toEqual({ operation: 'create_media_buy' });
-    expect(resolveRequestTarget('/mcp', { method: ['tasks/cancel'] })).toEqual({
+    expect(targetOf('/mcp', { method: ['tasks/cancel'] })).toEqual({
       protocolMethod: 'tasks/cancel',
     });
-    expect(resolveRequestTarget('/mcp', { method: ['tools/call'], params: { name: 'x' } })).toEqual(
-      { operation: 'x' },
-    );
+    expect(targetOf('/mcp', { method: ['tools/call'], params: { name: 'x' } })).toEqual({
+      operation: 'x',
+    });
     expect(
-      resolveRequestTarget('/mcp', {
+      targetOf('/mcp', {
         method: 'tools/call',
         params: { name: [['create_media_buy']] },
       }),
     ).toEqual({ operation: 'create_media_buy' });
     // Longer arrays, objects and numbers name nothing a handler could dispatch on; nothing is
     // converted, so a JSON key "toString" cannot make the reading throw.
-    expect(resolveRequestTarget('/mcp', { method: ['card', 'paypal'] })).toEqual({});
-    expect(resolveRequestTarget('/mcp', { method: [{ toString: 1 }] })).toEqual({});
+    expect(targetOf('/mcp', { method: ['card', 'paypal'] })).toEqual({});
+    expect(targetOf('/mcp', { method: [{ toString: 1 }] })).toEqual({});
     expect(
-      resolveRequestTarget('/mcp', { method: 'tools/call', params: { name: [{ toString: 'x' }] } }),
+      targetOf('/mcp', { method: 'tools/call', params: { name: [{ toString: 'x' }] } }),
     ).toEqual({});
-    expect(resolveRequestTarget('/mcp', { method: { type: 'card' } })).toEqual({});
-    expect(resolveRequestTarget('/mcp', { method: 7 })).toEqual({});
+    expect(targetOf('/mcp', { method: { type: 'card' } })).toEqual({});
+    expect(targetOf('/mcp', { method: 7 })).toEqual({});
   });
 });
 

@@ -4,24 +4,15 @@ import type { RequestTarget } from './request-signing-capability.js';
 const ADCP_ROUTE_SEGMENT = '/adcp/';
 
 /**
- * What a request invokes, for the list policy (§d.2, §k): a REST route `/adcp/<op>` names the operation in
- * its path; a JSON-RPC body names a protocol method in `method`, or an AdCP operation in `params.name` when
- * the method is `tools/call`. `body` is the parsed JSON body, if any; a JSON-RPC batch (an array) yields
- * one target per call, see {@link resolveRequestTargets}.
+ * Every target a request may invoke, for the list policy (§d.2, §k): a REST route `/adcp/<op>` names the
+ * operation in its path; a JSON-RPC body names a protocol method in `method`, or an AdCP operation in
+ * `params.name` when the method is `tools/call`, one target per element of a batch. `body` is the parsed
+ * JSON body, if any. The caller applies the strictest list among the targets
+ * (`strictestListFor`), so a required call cannot hide behind a harmless one in the same batch.
  *
  * The path is read the way routers match it, or more loosely, never more strictly: an unsigned request
  * must not reach `create_media_buy` through a spelling the policy does not recognise (`%5F`, `/./`,
  * upper case, doubled slashes). See {@link routeOperationOf}.
- */
-export function resolveRequestTarget(path: string, body: unknown): RequestTarget {
-  const operation = routeOperationOf(path);
-  if (operation !== undefined) return { operation };
-  return bodyTargetOf(body);
-}
-
-/**
- * Every target a request may invoke: one per element of a JSON-RPC batch, else one. The caller applies
- * the strictest list among them, so a required call cannot hide behind a harmless one in the same batch.
  *
  * A path under `/adcp/` does not make the body irrelevant: a JSON-RPC endpoint mounted at `/adcp/mcp` or
  * `/adcp/a2a` reads as the "operation" `mcp`, listed nowhere, while its handler dispatches the body's
