@@ -309,7 +309,10 @@ export function hasRawNonAsciiHost(url: string): boolean {
     if (c === 0x40) hostStart = end + 1;
     end++;
   }
-  return hasNonAscii(url, hostStart, hostEndOf(url, hostStart, end));
+  // The port is looked for only when the authority holds non-ASCII at all (never, on the hot path).
+  return (
+    hasNonAscii(url, hostStart, end) && hasNonAscii(url, hostStart, hostEndOf(url, hostStart, end))
+  );
 }
 
 /**
@@ -319,6 +322,7 @@ export function hasRawNonAsciiHost(url: string): boolean {
 export function hasRawNonAsciiAuthority(authority: string): boolean {
   return (
     typeof authority === 'string' &&
+    hasNonAscii(authority, 0, authority.length) &&
     hasNonAscii(authority, 0, hostEndOf(authority, 0, authority.length))
   );
 }
