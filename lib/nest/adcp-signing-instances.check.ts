@@ -3,9 +3,10 @@ import { ModulesContainer } from '@nestjs/core';
 import { AdcpSigningConfigurationError } from '../core/policy/configuration.error.js';
 import { ADCP_SIGNING_MODULE_EXTRAS } from './adcp-signing.constants.js';
 import type { AdcpSigningModuleExtras } from './adcp-signing.module-definition.js';
+import { PerApplicationRegistry } from './per-application.registry.js';
 
-/** Per application (its modules container): the extras of each module instance. */
-const EXTRAS_BY_APPLICATION = new WeakMap<ModulesContainer, AdcpSigningModuleExtras[]>();
+/** Per application: the extras of each module instance. */
+const EXTRAS = new PerApplicationRegistry<AdcpSigningModuleExtras>();
 
 /**
  * Refuses an application holding more than one global instance of the module, or more than one that
@@ -17,19 +18,13 @@ const EXTRAS_BY_APPLICATION = new WeakMap<ModulesContainer, AdcpSigningModuleExt
  */
 @Injectable()
 export class AdcpSigningInstancesCheck implements OnModuleInit {
-  private readonly instances: AdcpSigningModuleExtras[];
+  private readonly instances: readonly AdcpSigningModuleExtras[];
 
   constructor(
     @Inject(ADCP_SIGNING_MODULE_EXTRAS) extras: AdcpSigningModuleExtras,
     @Inject(ModulesContainer) modules: ModulesContainer,
   ) {
-    let instances = EXTRAS_BY_APPLICATION.get(modules);
-    if (instances === undefined) {
-      instances = [];
-      EXTRAS_BY_APPLICATION.set(modules, instances);
-    }
-    instances.push(extras);
-    this.instances = instances;
+    this.instances = EXTRAS.register(modules, extras);
   }
 
   onModuleInit(): void {

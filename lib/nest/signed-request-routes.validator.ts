@@ -8,6 +8,7 @@ import {
   SIGNED_REQUEST_METADATA,
 } from './adcp-signing.constants.js';
 import type { ResolvedAdcpSigningOptions } from './adcp-signing.options.js';
+import { PerApplicationRegistry } from './per-application.registry.js';
 import type { SignedRequestOptions } from './signed-request.decorator.js';
 import { type MetadataTarget, signedRequestOptionsOf } from './signed-request.metadata.js';
 
@@ -17,8 +18,8 @@ import { type MetadataTarget, signedRequestOptionsOf } from './signed-request.me
  */
 const MESSAGE_PATTERN_METADATA = 'microservices:pattern';
 
-/** Per application (its modules container): the names each module instance defines. */
-const DEFINED_NAMES_BY_APPLICATION = new WeakMap<ModulesContainer, ReadonlySet<string>[]>();
+/** Per application: the names each module instance defines. */
+const DEFINED_NAMES = new PerApplicationRegistry<ReadonlySet<string>>();
 
 /**
  * Checks every `@SignedRequest({ operation })` in the application against the AdCP operation names
@@ -38,7 +39,7 @@ const DEFINED_NAMES_BY_APPLICATION = new WeakMap<ModulesContainer, ReadonlySet<s
  */
 @Injectable()
 export class SignedRequestRoutesValidator implements OnModuleInit {
-  private readonly definedByApplication: ReadonlySet<string>[];
+  private readonly definedByApplication: readonly ReadonlySet<string>[];
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
@@ -47,15 +48,10 @@ export class SignedRequestRoutesValidator implements OnModuleInit {
     @Inject(ADCP_SIGNING_RESOLVED_OPTIONS) options: ResolvedAdcpSigningOptions,
     @Inject(ModulesContainer) modules: ModulesContainer,
   ) {
-    let defined = DEFINED_NAMES_BY_APPLICATION.get(modules);
-    if (defined === undefined) {
-      defined = [];
-      DEFINED_NAMES_BY_APPLICATION.set(modules, defined);
-    }
-    defined.push(
+    this.definedByApplication = DEFINED_NAMES.register(
+      modules,
       definedOperationNames({ additionalOperationNames: options.additionalOperationNames }),
     );
-    this.definedByApplication = defined;
   }
 
   onModuleInit(): void {

@@ -42,6 +42,20 @@ async function resultOf(path: string): Promise<ConformanceCaseResult> {
   return result;
 }
 
+/**
+ * A policy case accepted under the legacy profile only: its default (`either`) lets a body go without
+ * content-digest coverage, which 3.2 refuses.
+ */
+const LEGACY_BODY_WITHOUT_DIGEST = {
+  mode: 'required_for',
+  has_body: true,
+  signature_present: true,
+  covers_content_digest: false,
+  cryptographic_signature_valid: true,
+  fallback_auth_valid: false,
+  expected: { action: 'accept', verified_signer_identity: true },
+};
+
 describe('conformance runner', () => {
   it('grades the unmodified vectors it is given as passing (the baseline for the cases below)', async () => {
     await put('positive/001.json', await official('positive/001-basic-post.json'));
@@ -258,18 +272,7 @@ describe('conformance runner', () => {
     // without content-digest coverage is accepted; under 3.2 it is refused.
     await put('body-integrity-policy.json', {
       profile_version: '3.1',
-      cases: [
-        {
-          id: 'legacy-by-file',
-          mode: 'required_for',
-          has_body: true,
-          signature_present: true,
-          covers_content_digest: false,
-          cryptographic_signature_valid: true,
-          fallback_auth_valid: false,
-          expected: { action: 'accept', verified_signer_identity: true },
-        },
-      ],
+      cases: [{ id: 'legacy-by-file', ...LEGACY_BODY_WITHOUT_DIGEST }],
     });
     const results = await runConformance(directory);
     expect(results.map((r) => [r.name, r.passed, r.got])).toEqual([
@@ -313,16 +316,7 @@ describe('conformance runner', () => {
 
     it('read endpoint_profile "3.0" as the legacy profile, like 3.1', async () => {
       // A body without content-digest under the legacy default (`either`) is accepted; 3.2 refuses it.
-      const legacy = {
-        endpoint_profile: '3.0',
-        mode: 'required_for',
-        has_body: true,
-        signature_present: true,
-        covers_content_digest: false,
-        cryptographic_signature_valid: true,
-        fallback_auth_valid: false,
-        expected: { action: 'accept', verified_signer_identity: true },
-      };
+      const legacy = { endpoint_profile: '3.0', ...LEGACY_BODY_WITHOUT_DIGEST };
       const file = await official('body-integrity-policy.json');
       await put('policy.json', { ...file, cases: [{ id: 'v30', ...legacy }] });
       expect(await resultOf('policy.json#v30')).toMatchObject({ passed: true });
