@@ -306,6 +306,18 @@ describe('conformance runner', () => {
       expect(result.got).toContain(problem);
     });
 
+    it.each(['mode', 'has_body', 'signature_present', 'fallback_auth_valid'])(
+      'refuse a case that does not state %s, rather than reading it as false',
+      async (fact) => {
+        const file = await official('body-integrity-policy.json');
+        const { [fact]: _dropped, ...rest } = (file['cases'] as Json[])[0]!;
+        await put('policy.json', { ...file, cases: [{ ...rest, id: 'dropped' }] });
+        const result = await resultOf('policy.json#dropped');
+        expect(result.passed).toBe(false);
+        expect(result.got).toContain(`${fact} is missing`);
+      },
+    );
+
     it('fail on an expected member they do not grade', async () => {
       const file = await official('body-integrity-policy.json');
       const first = (file['cases'] as Json[])[0]!;

@@ -745,6 +745,19 @@ const POLICY_BOOLEANS = [
   'fallback_auth_valid',
   'webhook_authentication_present',
 ] as const;
+/**
+ * Facts every official policy case states, because the decision turns on each of them: an absent one is
+ * refused rather than read as false, so a case that drops one cannot pass by our default. The others are
+ * conditional (`covers_content_digest`, `digest_matches_body`, `cryptographic_signature_valid` only
+ * matter when a signature is present and are stated when they do; `webhook_authentication_present`
+ * marks the §d webhook-registration trigger, absent meaning no webhook authentication in the body).
+ */
+const REQUIRED_POLICY_FACTS = [
+  'mode',
+  'has_body',
+  'signature_present',
+  'fallback_auth_valid',
+] as const;
 const POLICY_EXPECTED_FIELDS = new Set([
   'action',
   'error_code',
@@ -762,6 +775,9 @@ function policyCaseProblems(testCase: PolicyCase): string[] {
     if (value !== undefined && !allowed.includes(value as string)) {
       problems.push(`${field} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
     }
+  }
+  for (const field of REQUIRED_POLICY_FACTS) {
+    if (record[field] === undefined) problems.push(`${field} is missing`);
   }
   for (const field of POLICY_BOOLEANS) {
     const value = record[field];
