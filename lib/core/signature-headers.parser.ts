@@ -47,6 +47,14 @@ export const SIGNATURE_LABEL = 'sig1';
 /** Shortest accepted `nonce`, in decoded bytes (§a.3: ≥ 128 bits of entropy). */
 export const MIN_NONCE_BYTES = 16;
 
+/**
+ * Longest accepted `nonce`, in characters (192 bytes decoded, 12 times the 16-byte default). §a.3 sets
+ * only a minimum, but every accepted nonce is held by the replay store until it expires, and the per-keyid
+ * cap counts entries, not bytes: at the ~7,900 characters `Signature-Input` could carry, a signer would
+ * fill the heap (about 7 GiB at the default cap of 1,000,000) long before the cap answers rate_abuse.
+ */
+export const MAX_NONCE_LENGTH = 256;
+
 const DQUOTE = 0x22;
 const COMMA = 0x2c;
 const BACKSLASH = 0x5c;
@@ -112,6 +120,30 @@ export function parseSignatureHeaders(
     };
   }
   return parseSignatureHeadersStrictly(signatureInput, signature, profile);
+}
+
+/**
+ * Pre-check P-b and step 1 alone (§c.1): the failure a request's signature header pair gets whatever else
+ * it carries, or `undefined` when the pair parses (only one of the two headers present; a
+ * `Signature-Input` or `Signature` that does not parse, selects no `sig1` or fails the profile's
+ * decoding). Needs neither the body nor the target, so it can be answered before anything about them.
+ */
+export function signatureHeaderPairFailure(
+  signatureInput: FieldLines | undefined,
+  signature: FieldLines | undefined,
+  profile: SigningProfileVersion,
+): SignatureVerificationError | undefined {
+  if (signatureInput === undefined && signature === undefined) return undefined;
+  if (signatureInput === undefined || signature === undefined) {
+    return malformed('only one of Signature / Signature-Input is present', 'half_header_pair');
+  }
+  try {
+    parseSignatureHeaders(signatureInput, signature, profile);
+    return undefined;
+  } catch (error) {
+    if (error instanceof SignatureVerificationError) return error;
+    throw error;
+  }
 }
 
 /**
@@ -422,6 +454,11 @@ function readParams(selected: SfInnerList): SignatureParams {
 
 /** §a.3: unpadded base64url of at least 16 bytes, in every profile. [gap] The code is ours: malformed. */
 function checkNonce(nonce: string): void {
+  if (nonce.length > MAX_NONCE_LENGTH) {
+    throw malformed(`nonce is longer than ${MAX_NONCE_LENGTH} characters`, 'nonce_too_long', {
+      length: nonce.length,
+    });
+  }
   let bytes: number;
   try {
     bytes = base64UrlStrictDecodedLength(nonce);

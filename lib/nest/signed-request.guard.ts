@@ -13,6 +13,7 @@ import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { RequestSignatureErrorCode } from '../core/error-codes.js';
 import type { SigningListMode } from '../core/policy/request-signing-capability.js';
 import type { AuthenticationOutcome } from '../core/request-authenticator.js';
+import { signatureHeaderPairFailure } from '../core/signature-headers.parser.js';
 import type { VerifiedSigner } from '../core/verified-signer.interface.js';
 import {
   ADCP_SIGNING_LOGGER_CONTEXT,
@@ -24,6 +25,9 @@ import { AdcpSigningService } from './adcp-signing.service.js';
 import { type AdaptedRequest, adaptRequest, isJsonMediaType } from './request-adapter.js';
 import { SignatureRequiredException, signatureChallenge } from './signature-required.exception.js';
 import { signedRequestOptionsOf } from './signed-request.metadata.js';
+
+/** The other media type Nest's `rawBody: true` keeps raw bytes for on both platforms. */
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 
 const LIST_OF_MODE: Readonly<Record<SignedRequestMode, SigningListMode>> = {
   required: 'required_for',
@@ -68,19 +72,42 @@ export class SignedRequestGuard implements CanActivate {
     // Signature headers count only where signatures are verified: with `supported: false` they are
     // ignored (§c), and the request is handled like any unsigned one.
     const verifiesSignature = adapted.signed && this.signing.options.resolvedCapability.supported;
-    if (verifiesSignature && adapted.contentCoding !== undefined) {
+    // §c.1 P-b/P-c: a half or malformed header pair gets request_signature_header_malformed whatever
+    // else the request carries. It needs no body, so the body checks below must not turn it into a
+    // 415, 400 or 500 first; the authenticator refuses it before reading any body. The pair is parsed
+    // here only when one of those checks is due (the authenticator parses it again): a well-formed
+    // request with its raw body pays nothing for it.
+    const malformedPair =
+      verifiesSignature &&
+      (adapted.contentCoding !== undefined ||
+        adapted.rawBody === 'ignored' ||
+        adapted.rawBody === 'missing') &&
+      signatureHeaderPairFailure(
+        adapted.input.headers['signature-input'],
+        adapted.input.headers['signature'],
+        route?.profile ?? this.signing.options.profile,
+      ) !== undefined;
+    if (verifiesSignature && !malformedPair && adapted.contentCoding !== undefined) {
       this.handleContentCodedBody(request, adapted, http.getResponse());
     }
-    if (verifiesSignature && adapted.rawBody === 'ignored') {
+    if (verifiesSignature && !malformedPair && adapted.rawBody === 'ignored') {
       this.handleIgnoredBody(request, adapted);
     }
     if (
       adapted.rawBody === 'missing' &&
+      !malformedPair &&
       (verifiesSignature || isJsonMediaType(adapted.mediaType))
     ) {
       // An unsigned non-JSON body can neither name an AdCP operation nor register a webhook, so it may
-      // proceed without bytes; anything else fails closed.
-      this.handleMissingRawBody(request, adapted);
+      // proceed without bytes; anything else fails closed. Only JSON and form bodies are ones the
+      // platform keeps raw bytes for when configured (`rawBody: true`): without them the server is
+      // misconfigured (500). Any other media type is the client's choice, one this server cannot verify
+      // a signature over (415), not something to page the operator about.
+      if (isJsonMediaType(adapted.mediaType) || adapted.mediaType === FORM_MEDIA_TYPE) {
+        this.handleMissingRawBody(request, adapted);
+      } else {
+        this.handleUnverifiableMediaType(request, adapted);
+      }
     }
     if (verifiesSignature && adapted.unmatchedPublicOrigin !== undefined) {
       this.logger.warn(
@@ -230,10 +257,10 @@ export class SignedRequestGuard implements CanActivate {
   // biome-ignore lint/suspicious/noExplicitAny: the platform's request object.
   protected handleMissingRawBody(_request: any, adapted: AdaptedRequest): never {
     const type = adapted.mediaType ?? '(none)';
-    const vendorType =
-      type === 'application/json' || type === '(none)' ? 'application/vnd.example+json' : type;
+    // Only a JSON type goes into the suggested command: the media type comes from the request.
+    const vendorType = isJsonMediaType(type) && type !== 'application/json' ? type : VENDOR_EXAMPLE;
     this.logger.error(
-      `refusing ${adapted.input.method} ${pathOf(adapted.input.url)}: it has a body (Content-Type ${type}) ` +
+      `refusing ${adapted.input.method} ${pathOf(adapted.input.url)}: it has a body (Content-Type ${JSON.stringify(type)}) ` +
         'but req.rawBody is missing, and request signatures are verified over the exact body bytes ' +
         '(failing closed). Fix: create the app with `NestFactory.create(AppModule, { rawBody: true })` ' +
         '(Express) or `NestFactory.create(AppModule, new FastifyAdapter(), { rawBody: true })` (Fastify). ' +
@@ -244,7 +271,26 @@ export class SignedRequestGuard implements CanActivate {
     );
     throw new InternalServerErrorException();
   }
+
+  /**
+   * A signed body in a media type that no parser kept raw bytes for (`text/plain`, an upload, none at
+   * all): the signature cannot be verified over it, and `rawBody: true` never covers such types, so it is
+   * the request, not the server, that is unsupported. Refused with 415, as Fastify itself answers a type
+   * it has no parser for; the client can resend the body as JSON.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the platform's request object.
+  protected handleUnverifiableMediaType(_request: any, adapted: AdaptedRequest): never {
+    this.logger.warn(
+      `refusing signed ${adapted.input.method} ${pathOf(adapted.input.url)}: its body ` +
+        `(Content-Type ${JSON.stringify(adapted.mediaType ?? '(none)')}) has no raw bytes to verify the ` +
+        'signature over; rawBody: true keeps only JSON and form bodies (answered 415). To accept signed bodies ' +
+        'of this type, register a body parser that keeps their raw bytes.',
+    );
+    throw new UnsupportedMediaTypeException();
+  }
 }
+
+const VENDOR_EXAMPLE = 'application/vnd.example+json';
 
 /** The target for a log line, JSON-quoted: it comes from the request, so it must not forge lines. */
 function describeTarget(outcome: AuthenticationOutcome): string {

@@ -8,6 +8,7 @@ import {
   isSingleFieldValue,
   parseContentDigest,
   parseSignatureHeaders,
+  signatureHeaderPairFailure,
 } from '../../lib/core/signature-headers.parser.js';
 import { SignatureVerificationError } from '../../lib/core/signature-verification.error.js';
 import type { SigningProfileVersion } from '../../lib/core/verifier-options.interface.js';
@@ -553,6 +554,23 @@ describe('parseSignatureHeaders: signature parameters', () => {
     expect(reasonOf(() => parse31(nonce('')))).toBe('nonce_too_short');
     expect(reasonOf(() => parse31(nonce('not a nonce at all!!')))).toBe('binary_encoding');
   });
+
+  it('refuses a nonce longer than 256 characters, on the fast path and the general one', () => {
+    // The replay store holds every accepted nonce until it expires and its cap counts entries: an
+    // unbounded nonce (Signature-Input carries ~7,900 characters) would let a signer fill the heap first.
+    const longest = Buffer.alloc(192, 5).toString('base64url');
+    expect(longest).toHaveLength(256);
+    const canonical = (value: string) => SIG1.replace('KXYnfEfJ0PBRZXQyVXfVQA', value);
+    const general = (value: string) => withParams(`;nonce="${value}"`);
+    for (const build of [canonical, general]) {
+      expect(parse32(build(longest)).params.nonce).toBe(longest);
+      expect(malformedOf(() => parse32(build(`${longest}AAAA`))).detail).toEqual({
+        reason: 'nonce_too_long',
+        length: 260,
+      });
+      expect(reasonOf(() => parse31(build('A'.repeat(7_800))))).toBe('nonce_too_long');
+    }
+  });
 });
 
 describe('parseSignatureHeaders: Signature decoding per profile', () => {
@@ -862,6 +880,23 @@ describe('header layer: properties', () => {
         onlyMalformed(() => parseContentDigest(text, profile));
       }
       expect(typeof isSingleFieldValue(text)).toBe('boolean');
+    }
+  });
+});
+
+describe('signatureHeaderPairFailure', () => {
+  it('is the P-b or step-1 failure of the pair, and undefined for a pair that parses or is absent', () => {
+    expect(signatureHeaderPairFailure(undefined, undefined, '3.2')).toBeUndefined();
+    expect(signatureHeaderPairFailure(SIG1, SIG_STD, '3.2')).toBeUndefined();
+    for (const [input, signature] of [
+      [undefined, SIG_STD],
+      [SIG1, undefined],
+      ['not a dictionary!', SIG_STD],
+      [SIG1, SIG_URL],
+    ] as const) {
+      expect(signatureHeaderPairFailure(input, signature, '3.2')?.code).toBe(
+        'request_signature_header_malformed',
+      );
     }
   });
 });

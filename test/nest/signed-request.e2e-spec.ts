@@ -371,6 +371,68 @@ describe.each(ADAPTERS)('AdcpSigningModule on %s', (adapter) => {
       expect(JSON.parse(response.body).signer.keyid).toBe('buyer-2026-a');
     });
 
+    it('answers a half or malformed header pair with its code, whatever body it comes with (§c.1 P-b/P-c)', async () => {
+      const { app, logger } = await start();
+      // Bodies that reach the guard: Fastify itself answers 415 to a type it has no parser for (and
+      // does not decode gzip, so the JSON goes as is under the header, as in the content-coding test).
+      const bodies: [Record<string, string>, Buffer][] = [
+        [{ 'Content-Type': 'text/plain' }, Buffer.from('hi')],
+        [
+          { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+          adapter === 'express' ? gzipSync(BODY) : Buffer.from(BODY),
+        ],
+        ...(adapter === 'express'
+          ? [
+              [{ 'Content-Type': 'application/octet-stream' }, Buffer.from('hi')] as [
+                Record<string, string>,
+                Buffer,
+              ],
+            ]
+          : []),
+      ];
+      const pairs: Record<string, string>[] = [
+        { Signature: 'sig1=:AAAA:' },
+        { 'Signature-Input': 'not a dictionary!', Signature: 'sig1=:AAAA:' },
+      ];
+      for (const [headers, body] of bodies) {
+        for (const pair of pairs) {
+          const response = await postRaw(
+            app,
+            '/adcp/create_media_buy',
+            { ...headers, ...pair },
+            body,
+          );
+          expect({
+            status: response.status,
+            challenge: response.headers['www-authenticate'],
+          }).toEqual({
+            status: 401,
+            challenge: 'Signature error="request_signature_header_malformed"',
+          });
+        }
+      }
+      // Nothing about the body reached the log: it was never the problem.
+      expect(logger.text()).not.toContain('rawBody is missing');
+      expect(logger.text()).not.toContain('Content-Encoding');
+    });
+
+    it('refuses a signed body no parser kept raw bytes for with 415, not a 500 (the client chose the type)', async () => {
+      const { app, logger } = await start();
+      const signed = counterparty.sign('/adcp/create_media_buy', 'plain words', {
+        contentType: 'text/plain',
+      });
+      const response = await postRaw(
+        app,
+        '/adcp/create_media_buy',
+        signed.headers,
+        Buffer.from('plain words'),
+      );
+      expect(response.status).toBe(415);
+      expect(logger.lines.filter((line) => line.level === 'error')).toEqual([]);
+      // The media type comes from the request: quoted in the log, so it cannot pose as the log's own text.
+      expect(logger.text()).toContain('(Content-Type "text/plain") has no raw bytes');
+    });
+
     it('refuses a signed body sent with a content coding: 415 with Accept-Encoding: identity', async () => {
       const { app, logger } = await start();
       // Express inflates a gzip body before rawBody is captured; Fastify does not decode at all, so it
