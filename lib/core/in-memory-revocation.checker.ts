@@ -40,10 +40,15 @@ export class InMemoryRevocationChecker extends RevocationChecker {
    * Holds `payload` as the current list governing `agentUrl`'s keys, as if fetched at `receivedAtMs`.
    * Setting a list again counts as a successful refresh, as in the remote checker: it never moves the
    * stale instant earlier. Timestamps are parsed as strictly as fetched lists are (RFC 3339 with an offset,
-   * `next_update` not before `updated`) and `revoked_kids` / `revoked_jtis` must be arrays of strings;
-   * anything else throws a `TypeError`.
+   * `next_update` not before `updated`), `revoked_kids` / `revoked_jtis` must be arrays of strings and
+   * `receivedAtMs` a finite number; anything else throws a `TypeError`.
    */
   setList(agentUrl: string, payload: RevocationListPayload, receivedAtMs = this.clock.now()): void {
+    // NaN would make the stale instant NaN, and `now >= NaN` is never true: the list would stay fresh
+    // forever (step 9 fails open), e.g. for `Date.parse` of a missing `Date` header.
+    if (typeof receivedAtMs !== 'number' || !Number.isFinite(receivedAtMs)) {
+      throw new TypeError('receivedAtMs is not a finite number of epoch milliseconds');
+    }
     // Strict, like the remote path: `Date.parse` takes free text and reads an offset-less timestamp in
     // the server's own time zone, so freshness would depend on `TZ`.
     const nextUpdateMs = parseRfc3339(payload.next_update);

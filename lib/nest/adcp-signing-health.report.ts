@@ -210,7 +210,7 @@ function jwksHealth(snapshot: JwksCounterpartySnapshot): JwksHealth {
     state: snapshot.state,
     ...(snapshot.jwksUri !== undefined ? { uri: snapshot.jwksUri } : {}),
     ...(snapshot.ageMs !== undefined ? { age_seconds: seconds(snapshot.ageMs) } : {}),
-    ...(snapshot.expiresAt !== undefined ? { expires_at: iso(snapshot.expiresAt) } : {}),
+    ...timeField('expires_at', snapshot.expiresAt),
     key_count: snapshot.keyCount,
     consecutive_failures: snapshot.consecutiveFailures,
     ...(snapshot.lastError ? { last_error: snapshot.lastError.code } : {}),
@@ -224,8 +224,8 @@ function listHealth(snapshot: RevocationCounterpartySnapshot): RevocationListHea
     ...(snapshot.ageMs !== undefined ? { age_seconds: seconds(snapshot.ageMs) } : {}),
     ...(snapshot.updated !== undefined ? { updated: snapshot.updated } : {}),
     ...(snapshot.nextUpdate !== undefined ? { next_update: snapshot.nextUpdate } : {}),
-    ...(snapshot.nextPollAt !== undefined ? { next_poll_at: iso(snapshot.nextPollAt) } : {}),
-    ...(snapshot.staleAt !== undefined ? { stale_at: iso(snapshot.staleAt) } : {}),
+    ...timeField('next_poll_at', snapshot.nextPollAt),
+    ...timeField('stale_at', snapshot.staleAt),
     ...(snapshot.graceRemainingMs !== undefined
       ? { grace_remaining_seconds: seconds(snapshot.graceRemainingMs) }
       : {}),
@@ -239,6 +239,18 @@ function seconds(ms: number): number {
   return Math.max(0, Math.floor(ms / 1000));
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
+/**
+ * `{ [name]: ISO time }`, or nothing when `ms` is absent or a time `Date` cannot represent (`NaN`, a
+ * custom source's `Infinity`): `toISOString()` would throw, and the health check would answer a bare 500
+ * instead of the report it exists to give.
+ */
+function timeField<Name extends string>(
+  name: Name,
+  ms: number | undefined,
+): { [key in Name]?: string } {
+  if (ms === undefined) return {};
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime())
+    ? {}
+    : ({ [name]: date.toISOString() } as { [key in Name]: string });
 }

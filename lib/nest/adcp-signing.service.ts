@@ -168,8 +168,11 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
   async healthReport(): Promise<AdcpSigningHealthReport> {
     const prime = this.prime;
     return buildHealthReport({
-      jwks: snapshotOf<JwksCounterpartySnapshot>(this.jwksResolver),
-      revocation: snapshotOf<RevocationCounterpartySnapshot>(this.revocationChecker),
+      jwks: this.snapshotOf<JwksCounterpartySnapshot>(this.jwksResolver, 'jwksResolver'),
+      revocation: this.snapshotOf<RevocationCounterpartySnapshot>(
+        this.revocationChecker,
+        'revocationChecker',
+      ),
       prime: {
         state: prime.state,
         policy: prime.policy,
@@ -178,6 +181,23 @@ export class AdcpSigningService implements OnModuleInit, OnApplicationShutdown {
       primeFailures: this.primeFailures,
       replayStore: await this.replayStoreHealth(),
     });
+  }
+
+  /**
+   * A source's `snapshot()` when it has one (see {@link buildHealthReport}). One that throws is judged
+   * like a source without `snapshot()` (by priming), not allowed to turn the health check into a 500.
+   */
+  private snapshotOf<T>(source: object, name: string): readonly T[] | undefined {
+    let value: unknown;
+    try {
+      value = callOptional(source, 'snapshot');
+    } catch (error) {
+      this.logger.warn(
+        `${name}.snapshot() failed: ${describeError(error)}; health judges it by priming`,
+      );
+      return undefined;
+    }
+    return Array.isArray(value) ? (value as T[]) : undefined;
   }
 
   /** The store's own health answer; a store whose `health()` throws is reported down, not as a 500. */
@@ -371,12 +391,6 @@ function callOptional(
 function isReplayStoreHealth(value: unknown): value is ReplayStoreHealth {
   const health = value as ReplayStoreHealth | null | undefined;
   return typeof health?.backend === 'string' && (health.state === 'up' || health.state === 'down');
-}
-
-/** A source's `snapshot()` when it has one (see {@link buildHealthReport}). */
-function snapshotOf<T>(source: object): readonly T[] | undefined {
-  const value = callOptional(source, 'snapshot');
-  return Array.isArray(value) ? (value as T[]) : undefined;
 }
 
 function jwksRefresh(event: JwksRefreshEvent): CacheRefreshEvent {

@@ -548,6 +548,9 @@ export class RemoteRevocationChecker extends RevocationChecker {
     // Jitter only lengthens the delay (the polling floor holds): verifiers sharing a publisher, whose
     // polls all fall due at the same `next_update`, must not retry in lockstep.
     this.schedule(list, now + base * (1 + 0.4 * this.random()));
+    // A poll cut short by shutdown (the module stops the checker, then closes the HTTP client) is not an
+    // outage: recorded above, but a warning would read like one in the logs of every rolling deploy.
+    if (this.stopped) return;
     const graceLeft =
       list.staleAtMs === undefined
         ? 'no list held'

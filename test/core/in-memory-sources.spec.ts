@@ -83,6 +83,18 @@ describe('InMemoryRevocationChecker', () => {
     );
   });
 
+  it('refuses a receive time that is not a finite number (a NaN one would never go stale)', () => {
+    const clock = new ManualClock(NOW_MS);
+    const checker = new InMemoryRevocationChecker({ clock });
+    const fresh = list(NOW_MS, NOW_MS + 5 * MINUTE);
+    // e.g. `Date.parse(response.headers.date)` on a response without a Date header.
+    for (const receivedAtMs of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(() => checker.setList(AGENT, fresh, receivedAtMs)).toThrow(TypeError);
+    }
+    clock.advance(30 * 24 * 60 * MINUTE);
+    expect(checker.checkKey('any-kid', AGENT)).toBe('stale');
+  });
+
   it('refuses revoked_kids / revoked_jtis that are not arrays of strings (never a list that revokes nothing)', () => {
     const checker = new InMemoryRevocationChecker({ clock: new ManualClock(NOW_MS) });
     const fresh = list(NOW_MS, NOW_MS + 5 * MINUTE);

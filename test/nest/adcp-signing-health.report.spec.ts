@@ -190,3 +190,24 @@ describe('buildHealthReport: every per-counterparty state', () => {
     ).toBe('down');
   });
 });
+
+describe('buildHealthReport with times a Date cannot represent', () => {
+  it('omits them instead of throwing (a NaN or Infinity from a custom source)', () => {
+    const odd = report({
+      jwks: [{ ...freshKeys, expiresAt: Number.NaN }],
+      revocation: [
+        {
+          ...freshList,
+          nextPollAt: Number.POSITIVE_INFINITY,
+          staleAt: Number.NaN,
+          graceRemainingMs: 60_000,
+        },
+      ],
+    });
+    expect(odd.status).toBe('up');
+    expect(odd.counterparties[0]?.jwks).not.toHaveProperty('expires_at');
+    expect(odd.counterparties[0]?.revocation_list).not.toHaveProperty('next_poll_at');
+    expect(odd.counterparties[0]?.revocation_list).not.toHaveProperty('stale_at');
+    expect(odd.counterparties[0]?.revocation_list.grace_remaining_seconds).toBe(60);
+  });
+});

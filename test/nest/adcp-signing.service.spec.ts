@@ -83,6 +83,26 @@ describe('AdcpSigningService start-up priming', () => {
   });
 });
 
+describe('AdcpSigningService health report', () => {
+  it("reports health when a source's snapshot() throws: judged by priming, the text goes to the log", async () => {
+    class BrokenSnapshotChecker extends InMemoryRevocationChecker {
+      override snapshot(): never {
+        throw new Error('snapshot store down (password=hunter2)');
+      }
+    }
+    const { app, logger, service } = await compile({
+      jwksResolver: { resolve: () => undefined },
+      revocationChecker: new BrokenSnapshotChecker(),
+      primePolicy: 'degrade',
+    } as unknown as AdcpSigningModuleOptions);
+    await app.init();
+    const report = await service.healthReport();
+    expect(report).toMatchObject({ status: 'up', counterparties: [] });
+    expect(JSON.stringify(report)).not.toMatch(/hunter2/);
+    expect(logger.text()).toMatch(/revocationChecker\.snapshot\(\) failed: snapshot store down/);
+  });
+});
+
 describe('AdcpSigningService: primePolicy "fail" over the network (127.0.0.1)', () => {
   let counterparty: LocalCounterparty | undefined;
   afterEach(async () => {

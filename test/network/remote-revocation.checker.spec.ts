@@ -921,4 +921,44 @@ describe('RemoteRevocationChecker over real HTTPS (127.0.0.1)', () => {
     await expect(checker.prime()).rejects.toThrow(/fetch_unavailable/);
     expect(checker.checkKey('x', AGENT)).toBe('stale');
   });
+
+  it('says nothing about a poll that fails after stop() (shutdown closes the client under it)', async () => {
+    server = await startLocalHttpsServer({
+      routes: {
+        '/jwks.json': { json: { keys: [governance.publicJwk] } },
+        '/revocations': { hang: true },
+      },
+    });
+    client = new SafeHttpClient({
+      allowPrivateAddresses: true,
+      extraCaCertificates: [server.ca!.certificatePem],
+      logger: { warn: () => {} },
+    });
+    const clock = new ManualClock(T0);
+    const warnings: string[] = [];
+    const checker = new RemoteRevocationChecker(
+      [
+        {
+          agentUrl: AGENT,
+          jwksUri: server.urlFor('/jwks.json'),
+          revocationListUrl: server.urlFor('/revocations'),
+          revocationIssuer: ISSUER,
+        },
+      ],
+      client,
+      clock,
+      { scheduler: new ManualScheduler(clock), logger: { warn: (m) => warnings.push(m) } },
+    );
+    checkers.push(checker);
+    const priming = checker.prime().catch(() => 'rejected');
+    while (server.requestCount('/revocations') === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The module's shutdown order: stop the sources, then close the HTTP client.
+    checker.stop();
+    client.close();
+    expect(await priming).toBe('rejected');
+    expect(warnings).toEqual([]);
+    expect(checker.checkKey('any', AGENT)).toBe('stale');
+  });
 });
