@@ -3,7 +3,11 @@ import { type Clock, systemClock } from '../core/clock.js';
 import type { RequestSignatureErrorCode } from '../core/error-codes.js';
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../core/revocation-list.js';
 import { SignatureVerificationError } from '../core/signature-verification.error.js';
-import { silentLogger, type VerifierLogger } from '../core/verifier-logger.interface.js';
+import {
+  guardedLogger,
+  silentLogger,
+  type VerifierLogger,
+} from '../core/verifier-logger.interface.js';
 import { defaultJwksUri } from './counterparty.interface.js';
 import { SafeFetchError } from './safe-fetch.error.js';
 import type { SafeHttpFetcher } from './safe-http.interface.js';
@@ -94,7 +98,8 @@ export class BrandJsonResolver {
       MAX_BRAND_JSON_FAILURE_TTL_MS,
     );
     this.allowHttp = options.allowInsecureHttp === true;
-    this.logger = options.logger ?? silentLogger;
+    // Guarded: `refresh` logs a failure before recording it, so a throw would skip the negative cache.
+    this.logger = guardedLogger(options.logger ?? silentLogger);
   }
 
   /**

@@ -182,7 +182,15 @@ export class RemoteJwksResolver extends JwksResolver {
   ) {
     super();
     // Guarded: a throwing logger on a refresh's failure path would skip the retry and stop refreshing.
-    this.logger = guardedLogger(options.logger ?? silentLogger);
+    const logger = guardedLogger(options.logger ?? silentLogger);
+    // Quiet once stopped: the fetches still failing then were cut short by shutdown (the module stops the
+    // resolver, then closes the HTTP client). Recorded as usual, but a warning would read like an outage
+    // in the logs of every rolling deploy. The private brand.json resolver logs through this one too.
+    this.logger = {
+      warn: (message) => {
+        if (!this.stopped) logger.warn(message);
+      },
+    };
     this.scheduler = options.scheduler ?? systemScheduler;
     this.random = options.random ?? Math.random;
     const timings = resolveJwksTimings(options);

@@ -25,9 +25,9 @@ export class SafeFetchError extends Error {
  * other fetchers can add their own).
  * - `untrusted`: `invalid_request`, `invalid_url`, `insecure_scheme`, `unsupported_scheme`, `userinfo`,
  *   `invalid_address`, `reserved_address`, `peer_address`, `redirect`, `too_large`, `content_encoding`,
- *   `tls_certificate`.
+ *   `tls_certificate`, `tls_version`.
  * - `unavailable`: `dns`, `dns_no_address`, `connect_timeout`, `timeout`, `connection_failed`,
- *   `tls_handshake`, `http_status`, `unexpected_status`, `network`.
+ *   `tls_handshake`, `http_status`, `unexpected_status`, `network`, `closed`.
  */
 export type SafeFetchReason =
   | 'invalid_request'
@@ -42,6 +42,7 @@ export type SafeFetchReason =
   | 'too_large'
   | 'content_encoding'
   | 'tls_certificate'
+  | 'tls_version'
   | 'dns'
   | 'dns_no_address'
   | 'connect_timeout'
@@ -50,4 +51,5 @@ export type SafeFetchReason =
   | 'tls_handshake'
   | 'http_status'
   | 'unexpected_status'
-  | 'network';
+  | 'network'
+  | 'closed';

@@ -84,6 +84,15 @@ const CONNECTION_CODES = new Set([
  */
 const CERTIFICATE_CODE =
   /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|ERR_TLS_CERT_ALTNAME_INVALID$|HOSTNAME_MISMATCH$|INVALID_CA$|INVALID_PURPOSE$|PATH_LENGTH_EXCEEDED$)/;
+/**
+ * OpenSSL refusing the protocol version: the server offers nothing at or above TLS 1.2 (§e.5 rule 1).
+ * A policy failure that no retry heals, unlike a handshake cut short. Through `https.request` Node often
+ * reports it as a bare `EPROTO`, so OpenSSL's own reason text (never the server's) is matched as well.
+ */
+const TLS_VERSION_CODE =
+  /^ERR_SSL_(TLSV1_ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|VERSION_TOO_LOW)$/;
+const TLS_VERSION_TEXT =
+  /alert protocol version|unsupported protocol|no protocols available|version too low/i;
 /** zlib and brotli decoder failures (`Z_DATA_ERROR`, `ERR__ERROR_FORMAT_PADDING_1`, …). */
 const DECODER_CODE = /^(Z_|ERR__|ERR_BROTLI)/;
 
@@ -110,9 +119,11 @@ const REASON_TEXT: Readonly<Record<SafeFetchReason, string>> = {
   timeout: 'fetch exceeded its total deadline',
   connection_failed: 'connection refused or dropped',
   tls_handshake: 'TLS handshake failed',
+  tls_version: 'server offers no TLS version >= 1.2',
   http_status: 'server answered with an error status',
   unexpected_status: 'server answered with an unexpected status',
   network: 'network error',
+  closed: 'the client was closed',
 };
 
 /** What a fetch targets once its URL passed the scheme and userinfo checks. */
@@ -290,6 +301,15 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Whether the error is OpenSSL refusing the protocol version (see {@link TLS_VERSION_CODE}). */
+function isTlsVersionRefusal(error: unknown, code: string | undefined): boolean {
+  if (code !== undefined && TLS_VERSION_CODE.test(code)) return true;
+  if (code !== 'EPROTO') return false;
+  return errorChain(error).some(
+    (link) => typeof link['message'] === 'string' && TLS_VERSION_TEXT.test(link['message']),
+  );
+}
+
 /** The address our agents refused, as recorded on the error they destroyed the socket with. */
 function refusedPeerAddress(error: unknown): string | null {
   for (const link of errorChain(error)) {
@@ -324,6 +344,7 @@ export class SafeHttpClient implements SafeHttpFetcher {
    * `socketPath` set there would otherwise leak into counterparty-controlled fetches.
    */
   private readonly http: Axios;
+  private closed = false;
 
   constructor(options: SafeHttpClientOptions = {}) {
     this.options = resolveSafeHttpOptions(options);
@@ -362,6 +383,9 @@ export class SafeHttpClient implements SafeHttpFetcher {
   /** Performs one hardened GET (see the class comment). Rejects only with `SafeFetchError`. */
   async get(request: SafeFetchRequest): Promise<SafeFetchResponse> {
     const purpose = request?.purpose;
+    // Agents keep creating sockets after `destroy()`: without this, a fetch started during shutdown
+    // (a kid miss still being served) would open a new connection and hold the process until its deadline.
+    if (this.closed) throw this.fail('unavailable', 'closed', purpose, undefined);
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(), this.options.totalTimeoutMs);
     let target: FetchTarget | undefined;
@@ -394,8 +418,12 @@ export class SafeHttpClient implements SafeHttpFetcher {
     }
   }
 
-  /** Closes pooled keep-alive sockets. Call on application shutdown. */
+  /**
+   * Closes pooled keep-alive sockets and fails fetches still under way. Final: later fetches reject at
+   * once (`unavailable`, `closed`). Call on application shutdown.
+   */
   close(): void {
+    this.closed = true;
     this.httpsAgent.destroy();
     this.httpAgent.destroy();
   }
@@ -744,6 +772,9 @@ export class SafeHttpClient implements SafeHttpFetcher {
     }
     if (code !== undefined && CERTIFICATE_CODE.test(code)) {
       return this.fail('untrusted', 'tls_certificate', purpose, target, detail);
+    }
+    if (isTlsVersionRefusal(error, code)) {
+      return this.fail('untrusted', 'tls_version', purpose, target, detail);
     }
     if (code !== undefined && (/^ERR_(SSL|TLS)_/.test(code) || code === 'EPROTO')) {
       return this.fail('unavailable', 'tls_handshake', purpose, target, detail);

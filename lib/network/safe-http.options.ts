@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { AdcpSigningConfigurationError } from '../core/policy/configuration.error.js';
-import type { VerifierLogger } from '../core/verifier-logger.interface.js';
+import { guardedLogger, type VerifierLogger } from '../core/verifier-logger.interface.js';
 import type { FetchPurpose } from './safe-http.interface.js';
 
 /** One resolved address, as `dns.promises.lookup(host, { all: true })` returns it. */
@@ -160,6 +160,8 @@ export function resolveSafeHttpOptions(
     maxTotalSockets: integerIn('safeHttp.maxTotalSockets', options.maxTotalSockets, 64, 4096),
     lookup: options.lookup ?? systemLookup,
     userAgent,
-    logger: options.logger ?? processWarningLogger,
+    // Guarded: `get` logs on its success and failure paths, and a throw there would turn a 200 into a
+    // failure and reject with something other than a `SafeFetchError`.
+    logger: guardedLogger(options.logger ?? processWarningLogger),
   });
 }

@@ -154,6 +154,24 @@ describe('BrandJsonResolver', () => {
     expect(fetcher.count()).toBe(2);
   });
 
+  it('negative-caches a failure and rejects with the discovery code even when the logger throws', async () => {
+    // The failure is logged before it is recorded: a throwing logger must not skip the recording.
+    const { fetcher, resolver } = setup({
+      logger: {
+        warn: () => {
+          throw new Error('log sink closed');
+        },
+      },
+    });
+    fetcher.set(BRAND, failure('unavailable', 'http_status', 'brand_json', 503));
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      expect((await failureOf(resolver.resolveAgent(BRAND, AGENT))).code).toBe(
+        'request_signature_brand_json_unreachable',
+      );
+    }
+    expect(fetcher.count()).toBe(1);
+  });
+
   it('caches successes within [1 min, 30 min] and revalidates with a conditional request', async () => {
     const { clock, fetcher, resolver } = setup();
     fetcher.set(BRAND, ok({ agents: [{ url: AGENT }] }, { etag: '"b1"', maxAgeSeconds: 86_400 }));

@@ -1,3 +1,5 @@
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../../lib/core/clock.js';
 import type { AdcpJwk } from '../../lib/core/jwk.interface.js';
@@ -17,6 +19,7 @@ import {
   type LocalHttpsServer,
   startLocalHttpsServer,
 } from '../../lib/testing/local-https-server.js';
+import { createTestCertificateAuthority } from '../../lib/testing/test-certificate-authority.js';
 import { FakeSafeHttpFetcher, failure, notModified, ok } from './support/fake-safe-http.fetcher.js';
 
 const T0 = 1_776_520_800_000;
@@ -815,6 +818,82 @@ describe('RemoteJwksResolver over real HTTPS (127.0.0.1)', () => {
   it('answers jwks_untrusted on duplicate JSON keys', async () => {
     const { resolver } = await serveJwks({ body: '{"keys":[],"keys":[]}' });
     expect(await codeOf(resolver.resolve('kid-a'))).toBe('request_signature_jwks_untrusted');
+  });
+
+  it('answers jwks_untrusted for a server that only speaks TLS 1.1 (§e.5 rule 1: not retryable)', async () => {
+    const ca = createTestCertificateAuthority();
+    const certificate = ca.issueServerCertificate();
+    const legacy = createHttpsServer(
+      {
+        key: certificate.privateKeyPem,
+        cert: certificate.certificatePem,
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT@SECLEVEL=0',
+      },
+      (_request, response) => response.end(JSON.stringify({ keys: [key('kid-a')] })),
+    );
+    legacy.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = legacy.address() as AddressInfo;
+      client = new SafeHttpClient({
+        allowPrivateAddresses: true,
+        extraCaCertificates: [ca.certificatePem],
+        logger: { warn: () => {} },
+      });
+      const clock = new ManualClock(T0);
+      const resolver = new RemoteJwksResolver(
+        [{ agentUrl: AGENT, jwksUri: `https://localhost:${port}/jwks.json` }],
+        client,
+        clock,
+        { scheduler: new ManualScheduler(clock) },
+      );
+      resolvers.push(resolver);
+      expect(await codeOf(resolver.resolve('kid-a'))).toBe('request_signature_jwks_untrusted');
+    } finally {
+      legacy.closeAllConnections();
+      await new Promise<void>((resolve) => legacy.close(() => resolve()));
+    }
+  });
+
+  it('says nothing about fetches cut short by shutdown, and starts none after close()', async () => {
+    server = await startLocalHttpsServer({
+      routes: { '/jwks.json': { hang: true }, '/brand.json': { hang: true } },
+    });
+    // A short deadline keeps the failing run short: without the fix the JWKS fetch would hang to it.
+    client = new SafeHttpClient({
+      allowPrivateAddresses: true,
+      extraCaCertificates: [server.ca!.certificatePem],
+      totalTimeoutMs: 2_000,
+      logger: { warn: () => {} },
+    });
+    const clock = new ManualClock(T0);
+    const warnings: string[] = [];
+    const resolver = new RemoteJwksResolver(
+      [
+        { agentUrl: AGENT, jwksUri: server.urlFor('/jwks.json') },
+        { agentUrl: OTHER_AGENT, brandJsonUrl: server.urlFor('/brand.json') },
+      ],
+      client,
+      clock,
+      { scheduler: new ManualScheduler(clock), logger: { warn: (m) => warnings.push(m) } },
+    );
+    resolvers.push(resolver);
+    // A kid miss reads OTHER_AGENT's brand.json before refetching any key set.
+    const miss = Promise.resolve(resolver.resolve('kid-new')).then(
+      () => 'resolved',
+      (error: SignatureVerificationError) => error.code,
+    );
+    while (server.requestCount('/brand.json') === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The module's shutdown order: stop the sources, then close the HTTP client.
+    resolver.stop();
+    client.close();
+    expect(await miss).toBe('request_signature_jwks_unavailable');
+    expect(server.requestCount('/jwks.json')).toBe(0);
+    expect(warnings).toEqual([]);
   });
 
   it('counts the Age a CDN reports against max-age (then applies the TTL floor)', async () => {

@@ -1,4 +1,4 @@
-import type { Agent as HttpsAgent } from 'node:https';
+import { createServer as createHttpsServer, type Agent as HttpsAgent } from 'node:https';
 import net, { type AddressInfo, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { brotliCompressSync, crc32, deflateRawSync, gzipSync } from 'node:zlib';
@@ -726,6 +726,60 @@ describe('SafeHttpClient: TLS verification', () => {
     });
   });
 
+  it('refuses a server that only offers TLS below 1.2 as untrusted (§e.5 rule 1)', async () => {
+    // A policy failure no retry heals, like a bad certificate: not a transient handshake failure.
+    // (Through https.request OpenSSL's protocol-version alert surfaces as a bare EPROTO.)
+    const ca = createTestCertificateAuthority();
+    const certificate = ca.issueServerCertificate();
+    const legacy = createHttpsServer(
+      {
+        key: certificate.privateKeyPem,
+        cert: certificate.certificatePem,
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT@SECLEVEL=0',
+      },
+      (_request, response) => response.end(JSON.stringify(JWKS)),
+    );
+    legacy.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = legacy.address() as AddressInfo;
+      const client = newClient({
+        allowPrivateAddresses: true,
+        extraCaCertificates: [ca.certificatePem],
+      });
+      const failure = await failureOf(
+        client.get({ url: `https://localhost:${port}/jwks`, purpose: 'jwks' }),
+      );
+      expect(failure).toMatchObject({ kind: 'untrusted', reason: 'tls_version' });
+      expect(failure.message).not.toMatch(/alert|openssl|SSL routines/i);
+    } finally {
+      legacy.closeAllConnections();
+      await new Promise<void>((resolve) => legacy.close(() => resolve()));
+    }
+  });
+
+  it('keeps a server that does not speak TLS at all a transient handshake failure', async () => {
+    const plain = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = plain.address() as AddressInfo;
+      const failure = await failureOf(
+        newClient({ allowPrivateAddresses: true }).get({
+          url: `https://localhost:${port}/jwks`,
+          purpose: 'jwks',
+        }),
+      );
+      expect(failure).toMatchObject({ kind: 'unavailable', reason: 'tls_handshake' });
+    } finally {
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+    }
+  });
+
   it('pins full verification and TLS >= 1.2 in the agent itself', () => {
     // NODE_TLS_REJECT_UNAUTHORIZED=0 flips Node's default; an explicit option wins over it. (Jest gives
     // each test file a copy of process.env that Node's TLS layer never reads, so this is asserted on
@@ -1084,6 +1138,33 @@ describe('SafeHttpClient: configuration', () => {
     expect(() => new SafeHttpClient({ logger: silent, ...options })).toThrow(
       AdcpSigningConfigurationError,
     );
+  });
+
+  it('keeps fetching, and rejects only with SafeFetchError, when the logger throws', async () => {
+    // E.g. an application logger whose sink is gone: the log line is lost, never the fetch.
+    const server = await serve({ routes: { '/jwks': { json: JWKS } } });
+    const throwing = () => {
+      throw new Error('log sink closed');
+    };
+    const client = trustingClient(server, { logger: { warn: throwing, debug: throwing } });
+    const response = await client.get({ url: server.urlFor('/jwks'), purpose: 'jwks' });
+    expect(response.status).toBe(200);
+    const failure = await failureOf(
+      client.get({ url: server.urlFor('/missing'), purpose: 'jwks' }),
+    );
+    expect(failure).toMatchObject({ kind: 'unavailable', reason: 'http_status' });
+  });
+
+  it('refuses new fetches once closed, without opening a socket', async () => {
+    const server = await serve({ routes: { '/jwks': { json: JWKS } } });
+    const client = trustingClient(server);
+    expect((await client.get({ url: server.urlFor('/jwks'), purpose: 'jwks' })).status).toBe(200);
+    const before = connectAttempts.length;
+    client.close();
+    const failure = await failureOf(client.get({ url: server.urlFor('/jwks'), purpose: 'jwks' }));
+    expect(failure).toMatchObject({ kind: 'unavailable', reason: 'closed' });
+    expect(connectAttempts.length).toBe(before);
+    expect(server.requestCount()).toBe(1);
   });
 
   it('rejects invalid requests with SafeFetchError, never anything else', async () => {
