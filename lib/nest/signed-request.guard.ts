@@ -28,6 +28,8 @@ import { signedRequestOptionsOf } from './signed-request.metadata.js';
 
 /** The other media type Nest's `rawBody: true` keeps raw bytes for on both platforms. */
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+/** The vendor JSON type the missing-rawBody fix names when the request's own type is not one to quote. */
+const VENDOR_EXAMPLE = 'application/vnd.example+json';
 
 const LIST_OF_MODE: Readonly<Record<SignedRequestMode, SigningListMode>> = {
   required: 'required_for',
@@ -289,8 +291,6 @@ export class SignedRequestGuard implements CanActivate {
     throw new UnsupportedMediaTypeException();
   }
 }
-
-const VENDOR_EXAMPLE = 'application/vnd.example+json';
 
 /** The target for a log line, JSON-quoted: it comes from the request, so it must not forge lines. */
 function describeTarget(outcome: AuthenticationOutcome): string {
