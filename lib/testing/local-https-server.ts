@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { SecureVersion } from 'node:tls';
 import {
   createTestCertificateAuthority,
   type TestCertificateAuthority,
@@ -74,6 +75,12 @@ export interface StartLocalHttpsServerOptions {
   host?: '127.0.0.1' | '::1';
   /** `'http'` serves plain HTTP (to test the `allowHttp` opt-out). Default `'https'`. */
   protocol?: 'https' | 'http';
+  /**
+   * Highest TLS version offered. Below `'TLSv1.2'` the server offers only legacy versions (from TLS 1.0,
+   * with OpenSSL's security level lowered so it can), to test that a client refuses them (§e.5 rule 1).
+   * Default: TLS 1.2 and 1.3.
+   */
+  maxTlsVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 }
 
 /** A running local server. Always `close()` it (e.g. in `afterEach`). */
@@ -101,6 +108,17 @@ export interface LocalHttpsServer {
 }
 
 const pathOf = (path: string) => path.split('?', 1)[0] ?? path;
+
+/** The server's TLS version range (see {@link StartLocalHttpsServerOptions.maxTlsVersion}). */
+function tlsVersionsUpTo(max: StartLocalHttpsServerOptions['maxTlsVersion']): {
+  minVersion: SecureVersion;
+  maxVersion?: SecureVersion;
+  ciphers?: string;
+} {
+  if (max === undefined) return { minVersion: 'TLSv1.2' };
+  if (max === 'TLSv1.2' || max === 'TLSv1.3') return { minVersion: 'TLSv1.2', maxVersion: max };
+  return { minVersion: 'TLSv1', maxVersion: max, ciphers: 'DEFAULT@SECLEVEL=0' };
+}
 
 function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;
@@ -229,7 +247,7 @@ export async function startLocalHttpsServer(
           {
             key: certificate.privateKeyPem,
             cert: certificate.certificatePem,
-            minVersion: 'TLSv1.2',
+            ...tlsVersionsUpTo(options.maxTlsVersion),
           },
           listener,
         );

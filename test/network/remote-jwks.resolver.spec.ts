@@ -1,5 +1,3 @@
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../../lib/core/clock.js';
 import type { AdcpJwk } from '../../lib/core/jwk.interface.js';
@@ -19,7 +17,6 @@ import {
   type LocalHttpsServer,
   startLocalHttpsServer,
 } from '../../lib/testing/local-https-server.js';
-import { createTestCertificateAuthority } from '../../lib/testing/test-certificate-authority.js';
 import { FakeSafeHttpFetcher, failure, notModified, ok } from './support/fake-safe-http.fetcher.js';
 
 const T0 = 1_776_520_800_000;
@@ -821,40 +818,24 @@ describe('RemoteJwksResolver over real HTTPS (127.0.0.1)', () => {
   });
 
   it('answers jwks_untrusted for a server that only speaks TLS 1.1 (§e.5 rule 1: not retryable)', async () => {
-    const ca = createTestCertificateAuthority();
-    const certificate = ca.issueServerCertificate();
-    const legacy = createHttpsServer(
-      {
-        key: certificate.privateKeyPem,
-        cert: certificate.certificatePem,
-        minVersion: 'TLSv1',
-        maxVersion: 'TLSv1.1',
-        ciphers: 'DEFAULT@SECLEVEL=0',
-      },
-      (_request, response) => response.end(JSON.stringify({ keys: [key('kid-a')] })),
+    server = await startLocalHttpsServer({
+      maxTlsVersion: 'TLSv1.1',
+      routes: { '/jwks.json': { json: { keys: [key('kid-a')] } } },
+    });
+    client = new SafeHttpClient({
+      allowPrivateAddresses: true,
+      extraCaCertificates: [server.ca!.certificatePem],
+      logger: { warn: () => {} },
+    });
+    const clock = new ManualClock(T0);
+    const resolver = new RemoteJwksResolver(
+      [{ agentUrl: AGENT, jwksUri: `https://localhost:${server.port}/jwks.json` }],
+      client,
+      clock,
+      { scheduler: new ManualScheduler(clock) },
     );
-    legacy.on('tlsClientError', () => {});
-    await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = legacy.address() as AddressInfo;
-      client = new SafeHttpClient({
-        allowPrivateAddresses: true,
-        extraCaCertificates: [ca.certificatePem],
-        logger: { warn: () => {} },
-      });
-      const clock = new ManualClock(T0);
-      const resolver = new RemoteJwksResolver(
-        [{ agentUrl: AGENT, jwksUri: `https://localhost:${port}/jwks.json` }],
-        client,
-        clock,
-        { scheduler: new ManualScheduler(clock) },
-      );
-      resolvers.push(resolver);
-      expect(await codeOf(resolver.resolve('kid-a'))).toBe('request_signature_jwks_untrusted');
-    } finally {
-      legacy.closeAllConnections();
-      await new Promise<void>((resolve) => legacy.close(() => resolve()));
-    }
+    resolvers.push(resolver);
+    expect(await codeOf(resolver.resolve('kid-a'))).toBe('request_signature_jwks_untrusted');
   });
 
   it('says nothing about fetches cut short by shutdown, and starts none after close()', async () => {

@@ -1,4 +1,4 @@
-import { createServer as createHttpsServer, type Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import net, { type AddressInfo, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { brotliCompressSync, crc32, deflateRawSync, gzipSync } from 'node:zlib';
@@ -729,35 +729,12 @@ describe('SafeHttpClient: TLS verification', () => {
   it('refuses a server that only offers TLS below 1.2 as untrusted (§e.5 rule 1)', async () => {
     // A policy failure no retry heals, like a bad certificate: not a transient handshake failure.
     // (Through https.request OpenSSL's protocol-version alert surfaces as a bare EPROTO.)
-    const ca = createTestCertificateAuthority();
-    const certificate = ca.issueServerCertificate();
-    const legacy = createHttpsServer(
-      {
-        key: certificate.privateKeyPem,
-        cert: certificate.certificatePem,
-        minVersion: 'TLSv1',
-        maxVersion: 'TLSv1.1',
-        ciphers: 'DEFAULT@SECLEVEL=0',
-      },
-      (_request, response) => response.end(JSON.stringify(JWKS)),
+    const server = await serve({ maxTlsVersion: 'TLSv1.1', routes: { '/jwks': { json: JWKS } } });
+    const failure = await failureOf(
+      trustingClient(server).get({ url: server.urlFor('/jwks'), purpose: 'jwks' }),
     );
-    legacy.on('tlsClientError', () => {});
-    await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = legacy.address() as AddressInfo;
-      const client = newClient({
-        allowPrivateAddresses: true,
-        extraCaCertificates: [ca.certificatePem],
-      });
-      const failure = await failureOf(
-        client.get({ url: `https://localhost:${port}/jwks`, purpose: 'jwks' }),
-      );
-      expect(failure).toMatchObject({ kind: 'untrusted', reason: 'tls_version' });
-      expect(failure.message).not.toMatch(/alert|openssl|SSL routines/i);
-    } finally {
-      legacy.closeAllConnections();
-      await new Promise<void>((resolve) => legacy.close(() => resolve()));
-    }
+    expect(failure).toMatchObject({ kind: 'untrusted', reason: 'tls_version' });
+    expect(failure.message).not.toMatch(/alert|openssl|SSL routines/i);
   });
 
   it('keeps a server that does not speak TLS at all a transient handshake failure', async () => {
