@@ -5,6 +5,7 @@ import type { AdcpJwk } from '../../lib/core/jwk.interface.js';
 import { RequestSignatureVerifier } from '../../lib/core/request-signature.verifier.js';
 import type { SignatureVerificationError } from '../../lib/core/signature-verification.error.js';
 import { normalizeHeaderNames } from '../../lib/core/signed-request.interface.js';
+import type { VerifierLogger } from '../../lib/core/verifier-logger.interface.js';
 import type { CounterpartyConfig } from '../../lib/network/counterparty.interface.js';
 import { RemoteJwksResolver } from '../../lib/network/remote-jwks.resolver.js';
 import {
@@ -864,7 +865,11 @@ describe('RemoteRevocationChecker over real HTTPS (127.0.0.1)', () => {
     client = undefined;
   });
 
-  async function start(list: Parameters<LocalHttpsServer['setRoute']>[1], totalTimeoutMs = 10_000) {
+  async function start(
+    list: Parameters<LocalHttpsServer['setRoute']>[1],
+    totalTimeoutMs = 10_000,
+    logger?: VerifierLogger,
+  ) {
     server = await startLocalHttpsServer({
       routes: { '/jwks.json': { json: { keys: [governance.publicJwk] } }, '/revocations': list },
     });
@@ -887,10 +892,10 @@ describe('RemoteRevocationChecker over real HTTPS (127.0.0.1)', () => {
       ],
       client,
       clock,
-      { scheduler, random: () => 0.5 },
+      { scheduler, random: () => 0.5, ...(logger ? { logger } : {}) },
     );
     checkers.push(checker);
-    return { server, checker, scheduler };
+    return { server, client, checker, scheduler };
   }
 
   it('fetches, verifies and revalidates a list (304)', async () => {
@@ -923,33 +928,10 @@ describe('RemoteRevocationChecker over real HTTPS (127.0.0.1)', () => {
   });
 
   it('says nothing about a poll that fails after stop() (shutdown closes the client under it)', async () => {
-    server = await startLocalHttpsServer({
-      routes: {
-        '/jwks.json': { json: { keys: [governance.publicJwk] } },
-        '/revocations': { hang: true },
-      },
-    });
-    client = new SafeHttpClient({
-      allowPrivateAddresses: true,
-      extraCaCertificates: [server.ca!.certificatePem],
-      logger: { warn: () => {} },
-    });
-    const clock = new ManualClock(T0);
     const warnings: string[] = [];
-    const checker = new RemoteRevocationChecker(
-      [
-        {
-          agentUrl: AGENT,
-          jwksUri: server.urlFor('/jwks.json'),
-          revocationListUrl: server.urlFor('/revocations'),
-          revocationIssuer: ISSUER,
-        },
-      ],
-      client,
-      clock,
-      { scheduler: new ManualScheduler(clock), logger: { warn: (m) => warnings.push(m) } },
-    );
-    checkers.push(checker);
+    const { server, client, checker } = await start({ hang: true }, undefined, {
+      warn: (m) => warnings.push(m),
+    });
     const priming = checker.prime().catch(() => 'rejected');
     while (server.requestCount('/revocations') === 0) {
       await new Promise((resolve) => setTimeout(resolve, 10));
