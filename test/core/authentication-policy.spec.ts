@@ -374,6 +374,68 @@ describe('carriesWebhookAuthentication', () => {
       },
       true,
     ],
+    // An A2A profile invocation carries the AdCP task request in a DataPart's `input` (AdCP 3.2) or
+    // `parameters` (3.0/3.1), over JSON-RPC (`params.message`) or the HTTP+JSON binding (`message`).
+    [
+      {
+        jsonrpc: '2.0',
+        method: 'SendMessage',
+        params: {
+          message: {
+            parts: [
+              { text: 'AdCP task: update_media_buy' },
+              {
+                data: {
+                  skill: 'update_media_buy',
+                  input: { push_notification_config: { authentication: { s: 1 } } },
+                },
+              },
+            ],
+          },
+        },
+      },
+      true,
+    ],
+    [
+      {
+        method: 'message/send',
+        params: {
+          message: {
+            parts: [
+              {
+                kind: 'data',
+                data: {
+                  skill: 'sync_accounts',
+                  parameters: { accounts: [{ notification_configs: [{ authentication: 'b' }] }] },
+                },
+              },
+            ],
+          },
+        },
+      },
+      true,
+    ],
+    [
+      {
+        message: {
+          parts: [
+            { data: { skill: 'x', input: { push_notification_config: { authentication: 'b' } } } },
+          ],
+        },
+      },
+      true,
+    ],
+    [
+      {
+        method: 'SendMessage',
+        params: {
+          message: {
+            parts: [{ data: { skill: 'x', input: { push_notification_config: { url: 'u' } } } }],
+          },
+        },
+      },
+      false,
+    ],
     // Lists keyed by index (a form parser's object past its array limit) are read by their values.
     [{ accounts: { 150: { notification_configs: { 0: { authentication: { s: 1 } } } } } }, true],
     [{ notification_configs: { 3: { authentication: 'token' } } }, true],

@@ -65,6 +65,49 @@ describe('RequestAuthenticator and the body as the application parsed it', () =>
     });
   });
 
+  it('applies the trigger to an A2A invocation (the task request in a DataPart), bearer or not', async () => {
+    // §c.1 P-a.1: the registration is push_notification_config in the typed AdCP task request, which
+    // A2A carries in `parts[].data.input`; neither a listed operation nor a missing bearer is needed.
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'SendMessage',
+      params: {
+        message: {
+          role: 'ROLE_USER',
+          parts: [
+            {
+              data: {
+                skill: 'get_products',
+                input: {
+                  brief: 'x',
+                  push_notification_config: {
+                    url: 'https://buyer.example/hook',
+                    authentication: { schemes: ['HMAC-SHA256'], credentials: 'c'.repeat(32) },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
+    });
+    const outcome = await authenticator().authenticate(
+      {
+        method: 'POST',
+        url: 'https://seller.example/a2a',
+        headers: { host: 'seller.example', 'content-type': 'application/json' },
+        body: Buffer.from(body),
+      },
+      { fallbackAuthenticated: true },
+    );
+    expect(outcome).toMatchObject({
+      action: 'reject',
+      errorCode: 'request_signature_required',
+      webhookAuthenticationPresent: true,
+    });
+  });
+
   it('ignores parsed bodies that are bytes or text (the JSON reading of the bytes covers them)', async () => {
     const auth = authenticator();
     for (const parsedBody of [

@@ -96,6 +96,21 @@ describe('resolveSigningCapability', () => {
     expect(error.field).toBe('request_signing.protocol_methods_warn_for');
   });
 
+  it.each([
+    'protocol_methods_required_for',
+    'protocol_methods_warn_for',
+    'protocol_methods_supported_for',
+  ] as const)('refuses tools/call in %s, a list no tools/call body can satisfy (§d.2)', (field) => {
+    // Matched literally (as the reference TypeScript client does), it would make every MCP call
+    // signature-required; §d.2 forbids matching a tools/call body against these lists, so the entry
+    // could only ever look like enforcement. AdCP operations go in required_for instead.
+    const error = configError(() =>
+      resolveSigningCapability({ supported: true, [field]: ['tools/call'] }, '3.2'),
+    );
+    expect(error.field).toBe(`request_signing.${field}`);
+    expect(error.message).toContain('tools/call');
+  });
+
   it('refuses an operation in both warn_for and required_for', () => {
     const error = configError(() =>
       resolveSigningCapability(

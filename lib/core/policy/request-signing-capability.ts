@@ -50,6 +50,8 @@ export function hasOperationNameSyntax(name: unknown): name is string {
   return typeof name === 'string' && OPERATION_NAME.test(name);
 }
 const PROTOCOL_METHOD = /^[a-z][a-z0-9_]*\/[a-z][a-z0-9_]*$/;
+/** The JSON-RPC method of an MCP tool call: matched against the AdCP lists, by `params.name` (§d.2). */
+const TOOLS_CALL_METHOD = 'tools/call';
 
 /** Options of {@link resolveSigningCapability}. */
 export interface SigningCapabilityOptions {
@@ -121,6 +123,21 @@ export function definedOperationNames(options: SigningCapabilityOptions): Readon
     names.add(name);
   }
   return names;
+}
+
+/**
+ * §d.2: a body whose JSON-RPC `method` is `tools/call` never satisfies a `protocol_methods_*` list, so
+ * `tools/call` listed there could never take effect. It is refused rather than advertised as an
+ * enforcement that does not happen (a seller listing it most likely meant every MCP tool call to need a
+ * signature: that is `required_for` with the AdCP operation names).
+ */
+function refuseToolsCall(names: ReadonlySet<string>, field: keyof RequestSigningCapability): void {
+  if (names.has(TOOLS_CALL_METHOD)) {
+    throw new AdcpSigningConfigurationError(
+      `request_signing.${field}`,
+      `"${TOOLS_CALL_METHOD}" can never match: a tools/call body is matched against the AdCP lists by its params.name (list the operations in supported_for/warn_for/required_for)`,
+    );
+  }
 }
 
 function assertDisjoint(
@@ -201,6 +218,9 @@ export function resolveSigningCapability(
     PROTOCOL_METHOD,
     method,
   );
+  refuseToolsCall(pmRequiredFor, 'protocol_methods_required_for');
+  refuseToolsCall(pmWarnFor, 'protocol_methods_warn_for');
+  refuseToolsCall(pmSupportedFor, 'protocol_methods_supported_for');
   assertDisjoint(warnFor, requiredFor, 'warn_for', 'required_for');
   assertDisjoint(
     pmWarnFor,

@@ -2,14 +2,37 @@
  * §c.1 P-a.1: does the body register a webhook that carries `authentication` (a non-empty
  * `push_notification_config.authentication`, or any `accounts[].notification_configs[].authentication`
  * or `sync_agent_notification_configs` `notification_configs[].authentication`)? Such a request must be
- * signed on a signing-capable seller. Looks at the body itself and, for JSON-RPC `tools/call`, at
- * `params.arguments`.
+ * signed on a signing-capable seller. Looks wherever a transport puts the AdCP task request: the body
+ * itself (REST), `params.arguments` (MCP `tools/call`), and the DataParts of an A2A message.
  */
 export function carriesWebhookAuthentication(body: unknown): boolean {
   if (!isObject(body)) return false;
   if (inspectArguments(body)) return true;
   const params = body.params;
-  return isObject(params) && inspectArguments(params.arguments);
+  if (
+    isObject(params) &&
+    (inspectArguments(params.arguments) || inspectA2aMessage(params.message))
+  ) {
+    return true;
+  }
+  // The A2A HTTP+JSON binding posts the message without a JSON-RPC envelope.
+  return inspectA2aMessage(body.message);
+}
+
+/**
+ * An A2A profile invocation carries the typed AdCP task request in a DataPart: `{ skill, input }` in
+ * AdCP 3.2, `{ skill, parameters }` before. The webhook registration is `push_notification_config` in that
+ * request, so the trigger applies there as it does to MCP arguments.
+ */
+function inspectA2aMessage(message: unknown): boolean {
+  if (!isObject(message)) return false;
+  for (const part of itemsOf(message.parts)) {
+    const data = isObject(part) ? part.data : undefined;
+    if (isObject(data) && (inspectArguments(data.input) || inspectArguments(data.parameters))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function inspectArguments(args: unknown): boolean {
