@@ -246,6 +246,43 @@ describe('resolveRequestTargets', () => {
   });
 });
 
+describe('resolveRequestTargets and A2A messages', () => {
+  const message = (...skills: unknown[]) => ({
+    parts: [{ text: 'hi' }, ...skills.map((skill) => ({ data: { skill, input: {} } }))],
+  });
+
+  it('reads each DataPart skill as an operation, beside the JSON-RPC method', () => {
+    expect(
+      resolveRequestTargets('/a2a', { method: 'message/send', params: { message: message('x') } }),
+    ).toEqual([{ protocolMethod: 'message/send' }, { operation: 'x' }]);
+    // The HTTP+JSON binding posts the message without an envelope; parts keyed by index count too.
+    expect(
+      resolveRequestTargets('/adcp/a2a', {
+        message: { parts: { 0: { data: { skill: 'create_media_buy' } } } },
+      }),
+    ).toEqual([{ operation: 'a2a' }, { operation: 'create_media_buy' }]);
+    expect(
+      resolveRequestTargets('/a2a', {
+        method: 'SendMessage',
+        params: { message: message('get_products', ['create_media_buy']) },
+      }),
+    ).toEqual([
+      { protocolMethod: 'SendMessage' },
+      { operation: 'get_products' },
+      { operation: 'create_media_buy' },
+    ]);
+  });
+
+  it('ignores parts that name no skill', () => {
+    expect(
+      resolveRequestTargets('/a2a', { method: 'SendMessage', params: { message: message(7) } }),
+    ).toEqual([{ protocolMethod: 'SendMessage' }]);
+    expect(resolveRequestTargets('/a2a', { message: { parts: [{ data: 'skill' }] } })).toEqual([
+      {},
+    ]);
+  });
+});
+
 describe('readBodyLikeTheApplication', () => {
   const rpc = '{"method":"tools/call","params":{"name":"create_media_buy"}}';
   const value = JSON.parse(rpc);
@@ -320,7 +357,7 @@ describe('resolveRequestTargets on a single call', () => {
       targetOf('/mcp', { method: 'tools/call', params: { name: 'create_media_buy' } }),
     ).toEqual({ operation: 'create_media_buy' });
     expect(targetOf('/mcp', { method: 'tools/call', params: {} })).toEqual({});
-    expect(resolveRequestTargets('/mcp', [1, 2])).toEqual([{}, {}]);
+    expect(resolveRequestTargets('/mcp', [1, 2])).toEqual([{}]);
   });
   it('reads a name wrapped in single-element arrays, as loose comparison and indexing do', () => {
     expect(

@@ -65,6 +65,46 @@ describe('RequestAuthenticator and the body as the application parsed it', () =>
     });
   });
 
+  it('holds an A2A invocation to the list of the operation its DataPart names as the skill', async () => {
+    // §d.2 [gap]: A2A skills map to AdCP operation names in the adapter; the AdCP A2A profile uses the
+    // operation name as the skill, so an unsigned create_media_buy over A2A is held to required_for.
+    const a2a = (skill: string, url: string) => ({
+      method: 'POST',
+      url,
+      headers: { host: 'seller.example', 'content-type': 'application/json' },
+      body: Buffer.from(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'SendMessage',
+          params: {
+            message: {
+              role: 'ROLE_USER',
+              parts: [{ text: 'buy' }, { data: { skill, input: { plan_id: 'p' } } }],
+            },
+          },
+        }),
+      ),
+    });
+    const auth = authenticator();
+    for (const url of ['https://seller.example/a2a', 'https://seller.example/adcp/a2a']) {
+      expect(await auth.authenticate(a2a('create_media_buy', url))).toMatchObject({
+        action: 'reject',
+        errorCode: 'request_signature_required',
+      });
+      // A skill in no list goes on unsigned, for the application's other guards to authenticate.
+      expect((await auth.authenticate(a2a('get_products', url))).action).toBe('accept');
+    }
+    // The fallback credential of §d.5 still composes with it.
+    expect(
+      (
+        await auth.authenticate(a2a('create_media_buy', 'https://seller.example/a2a'), {
+          fallbackAuthenticated: true,
+        })
+      ).action,
+    ).toBe('accept');
+  });
+
   it('applies the trigger to an A2A invocation (the task request in a DataPart), bearer or not', async () => {
     // §c.1 P-a.1: the registration is push_notification_config in the typed AdCP task request, which
     // A2A carries in `parts[].data.input`; neither a listed operation nor a missing bearer is needed.

@@ -1,4 +1,6 @@
 import { removeDotSegments } from '../url/target-uri.canonicalizer.js';
+import { a2aDataParts } from './a2a-message.js';
+import { isObject } from './loose-json.js';
 import type { RequestTarget } from './request-signing-capability.js';
 
 const ADCP_ROUTE_SEGMENT = '/adcp/';
@@ -6,8 +8,8 @@ const ADCP_ROUTE_SEGMENT = '/adcp/';
 /**
  * Every target a request may invoke, for the list policy (§d.2, §k): a REST route `/adcp/<op>` names the
  * operation in its path; a JSON-RPC body names a protocol method in `method`, or an AdCP operation in
- * `params.name` when the method is `tools/call`, one target per element of a batch. `body` is the parsed
- * JSON body, if any. The caller applies the strictest list among the targets
+ * `params.name` when the method is `tools/call`, one target per element of a batch; an A2A message names
+ * AdCP operations as the skills of its DataParts. `body` is the parsed JSON body, if any. The caller applies the strictest list among the targets
  * (`strictestListFor`), so a required call cannot hide behind a harmless one in the same batch.
  *
  * The path is read the way routers match it, or more loosely, never more strictly: an unsigned request
@@ -20,18 +22,11 @@ const ADCP_ROUTE_SEGMENT = '/adcp/';
  */
 export function resolveRequestTargets(path: string, body: unknown): RequestTarget[] {
   const operation = routeOperationOf(path);
-  const calls = !Array.isArray(body)
-    ? [bodyTargetOf(body)]
-    : body.length === 0
-      ? [{}]
-      : body.map(bodyTargetOf);
-  if (operation === undefined) return calls;
-  const targets: RequestTarget[] = [{ operation }];
-  // A loop, not push(...spread): a batch of 100,000 calls must not overflow the stack.
-  for (const call of calls) {
-    if (call.operation !== undefined || call.protocolMethod !== undefined) targets.push(call);
-  }
-  return targets;
+  const targets: RequestTarget[] = operation === undefined ? [] : [{ operation }];
+  if (!Array.isArray(body)) addCallTargets(body, targets);
+  // A loop over the batch: a batch of 100,000 calls must neither recurse nor overflow a spread.
+  else for (const call of body) addCallTargets(call, targets);
+  return targets.length > 0 ? targets : [{}];
 }
 
 /**
@@ -58,20 +53,27 @@ export function routeOperationOf(path: string): string | undefined {
   return operation.length > 0 && !operation.includes('/') ? operation : undefined;
 }
 
-function bodyTargetOf(body: unknown): RequestTarget {
-  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
-    const envelope = body as { method?: unknown; params?: unknown };
-    const method = nameOf(envelope.method);
-    if (method !== undefined) {
-      if (method === 'tools/call') {
-        const params = envelope.params as { name?: unknown } | null | undefined;
-        const operation = nameOf(params?.name);
-        return operation !== undefined ? { operation } : {};
-      }
-      return { protocolMethod: method };
-    }
+/**
+ * The targets one call names: its JSON-RPC `method` (a protocol method, or for `tools/call` the AdCP
+ * operation in `params.name`), and the skill of each DataPart of an A2A message. §d.2 leaves the A2A
+ * mapping to the adapter ([gap]); the AdCP A2A profile names the operation itself as the skill, so a
+ * skill counts as an operation name, and `SendMessage` { skill: "create_media_buy" } is held to
+ * `required_for` like the same call over MCP or REST.
+ */
+function addCallTargets(call: unknown, into: RequestTarget[]): void {
+  if (!isObject(call)) return;
+  const method = nameOf(call.method);
+  if (method === 'tools/call') {
+    const params = call.params;
+    const operation = isObject(params) ? nameOf(params.name) : undefined;
+    if (operation !== undefined) into.push({ operation });
+  } else if (method !== undefined) {
+    into.push({ protocolMethod: method });
   }
-  return {};
+  for (const data of a2aDataParts(call)) {
+    const skill = nameOf(data.skill);
+    if (skill !== undefined) into.push({ operation: skill });
+  }
 }
 
 /**
