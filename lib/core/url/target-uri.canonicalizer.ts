@@ -653,6 +653,7 @@ function rejectHost(s: string, start: number, end: number, reason: TargetUriReje
  */
 let scanEnd = 0;
 let scanChanged = false;
+/** A literal '.' was seen: the only dots step 5 looks at (an escaped `%2E` is decoded at step 6). */
 let scanSawDot = false;
 
 /**
@@ -684,7 +685,6 @@ function scanComponent(
       if (h1 < 0 || h2 < 0) reject('invalid_percent_encoding');
       const octet = h1 * 16 + h2;
       if (isUnreservedCode(octet)) {
-        if (octet === 0x2e) sawDot = true;
         out += s.slice(flushed, k) + String.fromCharCode(octet);
         flushed = k + 3;
       } else if (isLowerHexLetter(s.charCodeAt(k + 1)) || isLowerHexLetter(s.charCodeAt(k + 2))) {
@@ -729,14 +729,15 @@ function validateCharacters(
 }
 
 /**
- * Steps 5 and 6 on the path. An empty path (authority present) becomes `/`.
+ * Steps 5 and 6 on the path, in the spec's order. An empty path (authority present) becomes `/`.
  *
- * [gap] Encoded dot segments (`%2E`, `.%2e`, `%2E%2E`): the spec lists remove_dot_segments (step 5)
- * before percent-decoding (step 6), which would turn `/a/%2E%2E/b` into `/a/../b`, a form that is not
- * a fixed point (canonicalizing it again gives `/b`). We normalize percent-encoding first and then
- * remove dot segments, as RFC 3986 §6.2.2 normalization and WHATWG URL both do, so `%2E%2E` is a `..`
- * segment and the result is idempotent. The two orders differ only for escaped dots: decoding touches
- * unreserved characters only and never creates or removes a '/', so `%2F` is never a separator.
+ * Step 5 (remove_dot_segments) runs on the path as received, so only literal `.` and `..` segments are
+ * dot segments; step 6 then decodes escaped unreserved characters, `%2E` included. `/a/%2E%2E/b` is
+ * therefore `/a/../b`, byte for byte what a signer applying the steps in order produces (§b: "apply all
+ * eight steps in order"; the upstream algorithm says the same). Such a result is not a fixed point
+ * (canonicalizing it again removes the `..`), so nothing here canonicalizes a canonical form twice. It
+ * also keeps a signature over `/b` from verifying on `/a/%2E%2E/b`, a path the router does not read as `/b`.
+ * Decoding touches unreserved characters only and never creates a '/', so `%2F` is never a separator.
  */
 function canonicalizePath(s: string, start: number, limit: number): string {
   const first = start < limit ? s.charCodeAt(start) : -1;
@@ -746,10 +747,24 @@ function canonicalizePath(s: string, start: number, limit: number): string {
     scanChanged = true;
     return '/';
   }
+  // One pass validates the whole path, finds its end and normalizes it (step 6).
   const normalized = scanComponent(s, start, limit, PATH_ALLOWED, 'invalid_path_character');
-  if (!scanSawDot || !hasDotSegment(normalized)) return normalized;
+  const end = scanEnd;
+  if (!scanSawDot) return normalized;
+  const received = s.slice(start, end);
+  if (!hasDotSegment(received)) return normalized;
+  // Step 5 on the received path, then step 6 on what is left (already validated above).
+  const withoutDots = removeDotSegments(received);
+  const result = scanComponent(
+    withoutDots,
+    0,
+    withoutDots.length,
+    PATH_ALLOWED,
+    'invalid_path_character',
+  );
+  scanEnd = end;
   scanChanged = true;
-  return removeDotSegments(normalized);
+  return result;
 }
 
 /** Whether any '/'-delimited segment is exactly `.` or `..`. */
