@@ -597,6 +597,16 @@ function requireKey(keyid: string, resolved: ResolvedSigningKey | undefined): Re
   if (resolved === undefined) {
     throw fail('request_signature_key_unknown', 7, 'keyid not found after refetch', { keyid });
   }
+  // A resolver that answers with another kid's key (a custom one matching loosely, say) would have
+  // step 9 check the wrong kid for revocation and the signer record name a key that did not sign:
+  // only the key published under exactly this kid may verify the request.
+  if (resolved.jwk?.kid !== keyid) {
+    throw fail('request_signature_key_unknown', 7, 'resolver answered with a key of another kid', {
+      keyid,
+      resolvedKid:
+        typeof resolved.jwk?.kid === 'string' ? resolved.jwk.kid : typeof resolved.jwk?.kid,
+    });
+  }
   return resolved;
 }
 

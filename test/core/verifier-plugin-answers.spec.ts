@@ -133,3 +133,26 @@ describe('a replay store that cannot answer', () => {
     });
   });
 });
+
+describe('a key resolver that answers with another kid', () => {
+  it('is refused as key_unknown at step 7, so revocation never checks the wrong kid', async () => {
+    // A loosely matching custom resolver: any keyid of the agent gets the agent's current key. Here the
+    // request claims an unrevoked kid while the key that verifies it (and signed it) is revoked.
+    const revoked = generateSigningKey({ kid: 'k-revoked' });
+    const { verifier, resolver } = makeVerifier({
+      keys: [revoked.publicJwk],
+      revokedKids: ['k-revoked'],
+    });
+    const answerFor = resolver.resolve.bind(resolver);
+    resolver.resolve = () => answerFor('k-revoked');
+    const signed = signRequest(
+      { method: 'POST', url: URL, body: '{"plan_id":"p"}' },
+      { privateJwk: { ...revoked.privateJwk, kid: 'k-innocent' }, now: () => NOW_MS },
+    );
+    expect(signed.keyid).toBe('k-innocent');
+    expect(await failureOf(verifier.verify(toInput(signed)))).toMatchObject({
+      code: 'request_signature_key_unknown',
+      step: 7,
+    });
+  });
+});
